@@ -1,0 +1,16 @@
+/* Peer implementations: other libraries' primitives behind our class tables, so they run in
+ * the same invocation as ours and every comparison is a ratio taken side by side.
+ * Each peer file is compiled only when CMake finds its package; the list below is the only
+ * place a peer is registered. Peers know nothing of each other. */
+#ifndef CONTEND_PEERS_H
+#define CONTEND_PEERS_H
+
+#include <stddef.h>
+
+#include "contend/lock.h"
+
+size_t ct_peer_lock_class_count(void);
+const ct_lock_class *ct_peer_lock_class_get(size_t i);          /* NULL when i >= count */
+const ct_lock_class *ct_peer_lock_class_find(const char *name); /* NULL when unknown */
+
+#endif

@@ -1,0 +1,564 @@
+/* contend: the command line. Argument parsing only; everything else is the harness.
+ *
+ * Bad input gets one line on stderr naming the bad value and exit status 2. A run whose
+ * verification failed exits 1, after printing every result. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "contend/harness.h"
+#include "contend/lock.h"
+#include "hw_counters.h"
+#include "probe.h"
+#include "topology.h"
+
+#define MAX_THREADS 4096u
+#define MAX_LIST 64
+
+static _Noreturn void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("contend: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+/* ---- value parsers: whole string or error, never clamped ---------------------------- */
+
+static unsigned long long parse_uint(const char *flag, const char *text, unsigned long long lo,
+                                     unsigned long long hi, const char *what)
+{
+    char *end;
+    errno = 0;
+    if (!*text || *text == '-' || *text == '+' || *text == ' ')
+        usage_error("%s: '%s' is not %s (%llu..%llu)", flag, text, what, lo, hi);
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        usage_error("%s: '%s' is not %s (%llu..%llu)", flag, text, what, lo, hi);
+    return v;
+}
+
+static double parse_seconds(const char *flag, const char *text, bool allow_zero)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || errno || *end || !isfinite(v) || v < 0 || (!allow_zero && v == 0) || v > 3600)
+        usage_error("%s: '%s' is not a %s number of seconds (at most 3600)", flag, text,
+                    allow_zero ? "non-negative" : "positive");
+    return v;
+}
+
+/* Splits a comma-separated list into at most MAX_LIST items (in place). */
+static size_t split_list(const char *flag, char *text, char **items)
+{
+    size_t n = 0;
+    char *save = NULL;
+    if (!*text || text[0] == ',' || text[strlen(text) - 1] == ',' || strstr(text, ",,"))
+        usage_error("%s: '%s' has an empty item", flag, text);
+    for (char *tok = strtok_r(text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_LIST)
+            usage_error("%s: more than %d items", flag, MAX_LIST);
+        items[n++] = tok;
+    }
+    return n;
+}
+
+static size_t parse_threads(const char *flag, const char *text, unsigned *out)
+{
+    char buf[1024], *items[MAX_LIST];
+    if (strlen(text) >= sizeof buf)
+        usage_error("%s: list too long", flag);
+    strcpy(buf, text);
+    size_t n = split_list(flag, buf, items);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned)parse_uint(flag, items[i], 1, MAX_THREADS, "a thread count");
+    return n;
+}
+
+/* ---- options ------------------------------------------------------------------------- */
+
+typedef struct options {
+    ct_run_config cfg;
+    unsigned threads[MAX_LIST];
+    size_t nthreads;
+    bool threads_given;
+    char impl_buf[4096];
+    char *impls[MAX_LIST];
+    size_t nimpls;
+    ct_format format;
+    bool format_given;
+    const char *out;
+    bool quick;
+    bool quiet;
+    bool cfg_given_duration, cfg_given_repeat, cfg_given_warmup;
+} options;
+
+enum { OPT_RUN = 1, OPT_SUITE = 2 };
+
+typedef struct flag_spec {
+    const char *name;
+    bool takes_value;
+    int where; /* OPT_RUN | OPT_SUITE */
+} flag_spec;
+
+static const flag_spec flags[] = {
+    {"--impl", true, OPT_RUN},        {"--threads", true, OPT_RUN | OPT_SUITE},
+    {"--duration", true, OPT_RUN | OPT_SUITE}, {"--warmup", true, OPT_RUN | OPT_SUITE},
+    {"--repeat", true, OPT_RUN | OPT_SUITE},   {"--cs-ns", true, OPT_RUN},
+    {"--think-ns", true, OPT_RUN},    {"--pin", true, OPT_RUN | OPT_SUITE},
+    {"--format", true, OPT_RUN | OPT_SUITE},   {"--out", true, OPT_RUN | OPT_SUITE},
+    {"--sample", true, OPT_RUN | OPT_SUITE},   {"--no-hw", false, OPT_RUN | OPT_SUITE},
+    {"--quiet", false, OPT_RUN | OPT_SUITE},   {"--quick", false, OPT_SUITE},
+};
+
+static void apply_flag(options *o, const char *name, const char *value)
+{
+    if (!strcmp(name, "--impl")) {
+        if (strlen(value) >= sizeof o->impl_buf)
+            usage_error("--impl: list too long");
+        strcpy(o->impl_buf, value);
+        o->nimpls = split_list("--impl", o->impl_buf, o->impls);
+    } else if (!strcmp(name, "--threads")) {
+        o->nthreads = parse_threads(name, value, o->threads);
+        o->threads_given = true;
+    } else if (!strcmp(name, "--duration")) {
+        o->cfg.duration_s = parse_seconds(name, value, false);
+        o->cfg_given_duration = true;
+    } else if (!strcmp(name, "--warmup")) {
+        o->cfg.warmup_s = parse_seconds(name, value, true);
+        o->cfg_given_warmup = true;
+    } else if (!strcmp(name, "--repeat")) {
+        o->cfg.repeat = (unsigned)parse_uint(name, value, 1, CT_MAX_REPEAT, "a repeat count");
+        o->cfg_given_repeat = true;
+    } else if (!strcmp(name, "--cs-ns")) {
+        o->cfg.params.cs_ns = parse_uint(name, value, 0, 1000000000ull, "a duration in ns");
+    } else if (!strcmp(name, "--think-ns")) {
+        o->cfg.params.think_ns = parse_uint(name, value, 0, 1000000000ull, "a duration in ns");
+    } else if (!strcmp(name, "--pin")) {
+        ct_pin_mode m;
+        if (ct_pin_mode_parse(value, &m))
+            usage_error("--pin: '%s' is not none, compact or scatter", value);
+        o->cfg.pin = (int)m;
+    } else if (!strcmp(name, "--format")) {
+        if (ct_format_parse(value, &o->format))
+            usage_error("--format: '%s' is not table, csv or json", value);
+        o->format_given = true;
+    } else if (!strcmp(name, "--out")) {
+        if (!*value)
+            usage_error("--out: empty path");
+        o->out = value;
+    } else if (!strcmp(name, "--sample")) {
+        o->cfg.sample_period = parse_uint(name, value, 0, 1u << 30, "a sampling period");
+    } else if (!strcmp(name, "--no-hw")) {
+        o->cfg.hw_counters = false;
+    } else if (!strcmp(name, "--quiet")) {
+        o->quiet = true;
+    } else if (!strcmp(name, "--quick")) {
+        o->quick = true;
+    }
+}
+
+/* Parses argv[first..] into o; positional arguments are collected into pos. */
+static size_t parse_options(int argc, char **argv, int first, int where, options *o, char **pos,
+                            size_t maxpos, const char *cmd)
+{
+    size_t npos = 0;
+    for (int i = first; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == 0) {
+            if (npos == maxpos)
+                usage_error("%s: unexpected argument '%s'", cmd, arg);
+            pos[npos++] = argv[i];
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        if (len >= sizeof name)
+            usage_error("%s: unknown option '%s' (see 'contend %s --help')", cmd, arg, cmd);
+        memcpy(name, arg, len);
+        name[len] = 0;
+        const flag_spec *spec = NULL;
+        for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+            if (!strcmp(flags[k].name, name) && (flags[k].where & where))
+                spec = &flags[k];
+        if (!spec)
+            usage_error("%s: unknown option '%s' (see 'contend %s --help')", cmd, name, cmd);
+        const char *value = NULL;
+        if (spec->takes_value) {
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                usage_error("%s needs a value", name);
+        } else if (eq) {
+            usage_error("%s takes no value", name);
+        }
+        apply_flag(o, name, value);
+    }
+    return npos;
+}
+
+/* ---- running a plan ------------------------------------------------------------------ */
+
+typedef struct plan_item {
+    const ct_workload *w;
+    const char *impl;
+    unsigned threads;
+    ct_params params;
+} plan_item;
+
+static int run_plan(const plan_item *items, size_t n, const ct_run_config *base, ct_report *rep,
+                    bool progress)
+{
+    int status = 0;
+    for (size_t i = 0; i < n; i++) {
+        ct_run_config cfg = *base;
+        cfg.params = items[i].params;
+        if (progress)
+            fprintf(stderr, "\r\033[K[%zu/%zu] %s %s x%u", i + 1, n, items[i].w->name,
+                    items[i].impl, items[i].threads);
+        ct_result res;
+        char err[256] = "";
+        if (ct_run_point(items[i].w, items[i].impl, items[i].threads, &cfg, &res, err,
+                         sizeof err)) {
+            if (progress)
+                fputs("\r\033[K", stderr);
+            fprintf(stderr, "contend: %s %s x%u: %s\n", items[i].w->name, items[i].impl,
+                    items[i].threads, err);
+            status = 1;
+            continue;
+        }
+        if (!res.verified) {
+            if (progress)
+                fputs("\r\033[K", stderr);
+            fprintf(stderr, "contend: VERIFY FAILED: %s %s x%u: %s\n", res.bench, res.impl,
+                    res.threads, res.verify_msg);
+            status = 1;
+        }
+        if (ct_report_add(rep, &res)) {
+            fprintf(stderr, "contend: out of memory\n");
+            return 1;
+        }
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    return status;
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "contend: --out: cannot write '%s': %s\n", path, strerror(errno));
+        exit(2);
+    }
+    return f;
+}
+
+/* ---- commands -------------------------------------------------------------------------- */
+
+static void print_main_help(FILE *f)
+{
+    fputs("contend: concurrency primitives and the harness that measures them\n\n"
+          "usage: contend list\n"
+          "       contend run BENCH [options]    measure one workload (contend run --help)\n"
+          "       contend suite [--quick]        the standard set (contend suite --help)\n"
+          "       contend probe [--format F]     the machine's limits (contend probe --help)\n"
+          "       contend --version\n",
+          f);
+}
+
+static void print_run_help(void)
+{
+    fputs("usage: contend run BENCH [options]\n\n"
+          "  --impl a,b,...      implementations (default: all of BENCH's; see 'contend list')\n"
+          "  --threads 1,2,4,8   thread counts, 1..4096; more than the CPUs is allowed\n"
+          "  --duration S        measured seconds per repeat (default 1)\n"
+          "  --warmup S          seconds before measuring (default 0.1)\n"
+          "  --repeat R          runs per point, 1..100; median, min and max (default 3)\n"
+          "  --cs-ns N           extra work inside the critical section, ns (default 0)\n"
+          "  --think-ns N        private work between operations, ns (default 0)\n"
+          "  --pin MODE          none | compact | scatter (hwloc; default none)\n"
+          "  --sample N          time one op in N for latency; 0 = off (default 1024)\n"
+          "  --no-hw             do not open hardware counters\n"
+          "  --format F          table | csv | json (default table)\n"
+          "  --out FILE          write there instead of stdout\n"
+          "  --quiet             no progress line on stderr\n\n"
+          "Exit status: 0 all verified, 1 a verification or run failed, 2 bad input.\n",
+          stdout);
+}
+
+static void print_suite_help(void)
+{
+    fputs("usage: contend suite [--quick] [options]\n\n"
+          "Runs the standard set of workloads, prints a table and writes DIR/results.json and\n"
+          "DIR/results.csv.\n\n"
+          "  --quick             short windows (about a minute on 2 cores)\n"
+          "  --out DIR           where results go (default results/latest)\n"
+          "  --threads LIST      override the thread counts\n"
+          "  --duration S, --warmup S, --repeat R, --pin MODE, --sample N, --no-hw, --quiet\n"
+          "  --format F          what goes to stdout: table (default), csv or json\n",
+          stdout);
+}
+
+static bool wants_help(int argc, char **argv, int first)
+{
+    for (int i = first; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc > 2)
+        usage_error("list: unexpected argument '%s'", argv[2]);
+    for (size_t i = 0; i < ct_workload_count(); i++) {
+        const ct_workload *w = ct_workload_get(i);
+        printf("%s: %s\n", w->name, w->summary);
+        for (size_t k = 0; k < w->impl_count(); k++)
+            printf("  %-15s %s\n", w->impl_name(k), w->impl_summary(k));
+    }
+    return 0;
+}
+
+static void options_defaults(options *o)
+{
+    memset(o, 0, sizeof *o);
+    ct_run_config_defaults(&o->cfg);
+    o->format = CT_FORMAT_TABLE;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (wants_help(argc, argv, 2)) {
+        print_run_help();
+        return 0;
+    }
+    options o;
+    options_defaults(&o);
+    char *pos[1];
+    size_t npos = parse_options(argc, argv, 2, OPT_RUN, &o, pos, 1, "run");
+    if (npos == 0)
+        usage_error("run: which bench? (see 'contend list')");
+    const ct_workload *w = ct_workload_find(pos[0]);
+    if (!w)
+        usage_error("run: unknown bench '%s' (see 'contend list')", pos[0]);
+    for (size_t i = 0; i < o.nimpls; i++)
+        if (!ct_workload_has_impl(w, o.impls[i]))
+            usage_error("run: %s has no implementation '%s' (see 'contend list')", w->name,
+                        o.impls[i]);
+    if (!o.threads_given)
+        o.nthreads = parse_threads("--threads", "1,2,4,8", o.threads);
+    size_t nimpl = o.nimpls ? o.nimpls : w->impl_count();
+    size_t n = nimpl * o.nthreads;
+    plan_item *plan = calloc(n, sizeof *plan);
+    if (!plan)
+        return 1;
+    size_t k = 0;
+    for (size_t i = 0; i < nimpl; i++)
+        for (size_t t = 0; t < o.nthreads; t++)
+            plan[k++] = (plan_item){w, o.nimpls ? o.impls[i] : w->impl_name(i), o.threads[t],
+                                    o.cfg.params};
+    FILE *out = o.out ? open_out(o.out) : stdout;
+    ct_report rep = {0};
+    int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
+    ct_report_write(out, &rep, o.format);
+    if (out != stdout)
+        fclose(out);
+    ct_report_free(&rep);
+    free(plan);
+    return status;
+}
+
+/* The standard suite. Quick: the counter at full contention on 1, 2, 4 and 8 threads, every
+ * implementation, short windows. Full: also a moderate-contention counter, longer windows. */
+typedef struct suite_entry {
+    const char *bench;
+    const char *threads;
+    ct_params params;
+    bool quick;
+} suite_entry;
+
+static const suite_entry suite[] = {
+    {"counter", "1,2,4,8", {0, 0}, true},
+    {"counter", "1,2,4,8", {50, 200}, false},
+};
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return -1;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int cmd_suite(int argc, char **argv)
+{
+    if (wants_help(argc, argv, 2)) {
+        print_suite_help();
+        return 0;
+    }
+    options o;
+    options_defaults(&o);
+    char *pos[1];
+    if (parse_options(argc, argv, 2, OPT_SUITE, &o, pos, 0, "suite"))
+        usage_error("suite: unexpected argument");
+    if (o.quick) {
+        if (!o.cfg_given_duration)
+            o.cfg.duration_s = 0.2;
+        if (!o.cfg_given_warmup)
+            o.cfg.warmup_s = 0.05;
+    }
+    const char *dir = o.out ? o.out : "results/latest";
+    if (mkdir_p(dir))
+        usage_error("--out: cannot create directory '%s': %s", dir, strerror(errno));
+
+    size_t cap = 0;
+    for (size_t s = 0; s < sizeof suite / sizeof suite[0]; s++) {
+        const ct_workload *w = ct_workload_find(suite[s].bench);
+        cap += w ? w->impl_count() * MAX_LIST : 0;
+    }
+    plan_item *plan = calloc(cap ? cap : 1, sizeof *plan);
+    if (!plan)
+        return 1;
+    size_t n = 0;
+    for (size_t s = 0; s < sizeof suite / sizeof suite[0]; s++) {
+        if (o.quick && !suite[s].quick)
+            continue;
+        const ct_workload *w = ct_workload_find(suite[s].bench);
+        if (!w)
+            continue;
+        unsigned threads[MAX_LIST];
+        size_t nt = o.threads_given ? o.nthreads : parse_threads("suite", suite[s].threads, threads);
+        const unsigned *tl = o.threads_given ? o.threads : threads;
+        for (size_t i = 0; i < w->impl_count(); i++)
+            for (size_t t = 0; t < nt; t++)
+                plan[n++] = (plan_item){w, w->impl_name(i), tl[t], suite[s].params};
+    }
+    ct_report rep = {0};
+    int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
+    ct_report_write(stdout, &rep, o.format);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    FILE *f = open_out(path);
+    ct_report_write(f, &rep, CT_FORMAT_JSON);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    f = open_out(path);
+    ct_report_write(f, &rep, CT_FORMAT_CSV);
+    fclose(f);
+    fprintf(stderr, "contend: wrote %s/results.json and %s/results.csv\n", dir, dir);
+    ct_report_free(&rep);
+    free(plan);
+    return status;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+    if (wants_help(argc, argv, 2)) {
+        fputs("usage: contend probe [--format table|json] [--max-cpus N] [--budget S]\n\n"
+              "Topology (hwloc), core-to-core one-way latency matrix (cache-line ping-pong),\n"
+              "uncontended atomic cost, clock cost, hardware counter availability.\n"
+              "  --max-cpus N   CPUs in the matrix, 2..1024 (default 64; a spread sample beyond)\n"
+              "  --budget S     stop measuring pairs after S seconds (default 20)\n",
+              stdout);
+        return 0;
+    }
+    ct_format fmt = CT_FORMAT_TABLE;
+    unsigned max_cpus = 64;
+    double budget = 20;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--format") || !strcmp(a, "--max-cpus") || !strcmp(a, "--budget")) {
+            if (!v)
+                usage_error("%s needs a value", a);
+            i++;
+            if (!strcmp(a, "--format")) {
+                if (ct_format_parse(v, &fmt) || fmt == CT_FORMAT_CSV)
+                    usage_error("--format: '%s' is not table or json", v);
+            } else if (!strcmp(a, "--max-cpus")) {
+                max_cpus = (unsigned)parse_uint(a, v, 2, 1024, "a CPU count");
+            } else {
+                budget = parse_seconds(a, v, false);
+            }
+        } else {
+            usage_error("probe: unknown option '%s' (see 'contend probe --help')", a);
+        }
+    }
+    ct_probe p;
+    if (ct_probe_run(&p, max_cpus, budget, false)) {
+        fprintf(stderr, "contend: probe: out of memory\n");
+        return 1;
+    }
+    if (fmt == CT_FORMAT_JSON) {
+        fputs("{\n  \"machine\": ", stdout);
+        ct_write_machine_json(stdout, 2);
+        fputs(",\n  \"probe\": ", stdout);
+        ct_probe_write_json(stdout, &p, true, 2);
+        fputs("\n}\n", stdout);
+    } else {
+        const ct_topology_summary *t = ct_topology_init() == 0 ? ct_topology_summary_get() : NULL;
+        if (t)
+            printf("%s: %u package(s), %u NUMA node(s), %u cores, %u hardware threads "
+                   "(%u per core)\ncaches: L1d %llu KiB, L2 %llu KiB, L3 %llu KiB x %u; "
+                   "line %u bytes\n",
+                   t->cpu_model, t->packages, t->numa_nodes, t->cores, t->pus, t->smt_per_core,
+                   t->l1d_bytes / 1024, t->l2_bytes / 1024, t->l3_bytes / 1024, t->l3_count,
+                   t->cache_line);
+        const char *hw = ct_hw_unavailable_reason();
+        printf("hardware counters: %s\n\n", hw ? hw : "available");
+        ct_probe_write_table(stdout, &p);
+    }
+    ct_probe_free(&p);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_help(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        print_main_help(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        puts("contend " CT_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc, argv);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv);
+    if (!strcmp(cmd, "suite"))
+        return cmd_suite(argc, argv);
+    if (!strcmp(cmd, "probe"))
+        return cmd_probe(argc, argv);
+    usage_error("unknown command '%s' (try 'contend --help')", cmd);
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# The CLI end to end on tiny runs: list works, `run --format json` gives one JSON document with
+# the contracted fields and every point verified, csv and table work, --help exits 0.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bin" --help >/dev/null || fail "--help"
+"$bin" run --help >/dev/null || fail "run --help"
+"$bin" suite --help >/dev/null || fail "suite --help"
+"$bin" list >"$tmp/list" || fail "list"
+grep -q '^counter:' "$tmp/list" || fail "list has no counter"
+for impl in atomic sharded pthread-mutex ticket mcs futex adaptive; do
+  grep -q "^  $impl " "$tmp/list" || fail "list has no counter impl $impl"
+done
+
+"$bin" run counter --impl atomic,mcs,adaptive --threads 1,3 --duration 0.05 --warmup 0.01 \
+  --repeat 2 --format json --out "$tmp/r.json" --quiet || fail "run json exited $?"
+python3 - "$tmp/r.json" <<'PY' || fail "json check"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert set(doc) == {"machine", "results"}, doc.keys()
+rs = doc["results"]
+assert len(rs) == 6, len(rs)
+need = ["bench", "impl", "threads", "params", "ops_per_s", "ops_per_s_min", "ops_per_s_max",
+        "latency_ns", "cpu_ns_per_op", "ctx_voluntary", "ctx_involuntary", "fairness", "hw",
+        "verified"]
+for r in rs:
+    for k in need:
+        assert k in r, k
+    assert r["verified"] is True, r
+    assert r["ops_per_s"] > 0, r
+    assert r["ops_per_s_min"] <= r["ops_per_s"] <= r["ops_per_s_max"], r
+    lat = r["latency_ns"]
+    assert lat is not None, r  # the first op of every window is timed
+    for k in ["p50", "p90", "p99", "p999", "max", "mean", "stdev"]:
+        assert k in lat, k
+    assert lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat
+    assert set(r["fairness"]) >= {"jain", "min_share", "max_share"}
+    assert 0 < r["fairness"]["jain"] <= 1.0000001
+    assert r["hw"] is None and r["hw_reason"] or isinstance(r["hw"], dict)
+print("json ok")
+PY
+"$bin" run counter --impl ticket --threads 2 --duration 0.05 --repeat 1 --format csv \
+  --quiet >"$tmp/r.csv" || fail "csv"
+[ "$(wc -l <"$tmp/r.csv")" = 2 ] || fail "csv rows"
+"$bin" run counter --impl futex --threads 2 --duration 0.05 --repeat 1 --quiet >"$tmp/r.txt" ||
+  fail "table"
+awk 'length > 100 { exit 1 }' "$tmp/r.txt" || fail "table wider than 100 columns"
+echo "1 passed, 0 failed"
