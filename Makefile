@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST = ctest --output-on-failure --no-tests=error
 
-.PHONY: all bootstrap build run test test-normal test-chaos test-tsan test-asan clean
+.PHONY: all bootstrap build run report test test-normal test-chaos test-tsan test-asan clean
 
 all: build
 
@@ -18,6 +18,10 @@ build: bootstrap
 
 run: build
 	./build/contend suite --quick --out results/latest
+
+# Charts and a Markdown summary of the last `make run` (python3 + gnuplot).
+report:
+	python3 tools/report.py results/latest/results.json results/latest/report
 
 # Tests run one at a time: stress tests oversubscribe the cores on purpose, and two at once
 # would only measure each other.

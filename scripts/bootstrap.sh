@@ -15,7 +15,7 @@ case "$gccv" in
   12) required="$required libtsan2 libasan8 libubsan1" ;;
   13|14) required="$required libtsan2 libasan8 libubsan1" ;;
 esac
-optional="libck-dev hwloc gnuplot-nox"
+optional="libck-dev hwloc gnuplot-nox python3"
 
 missing() {
   for p in "$@"; do
