@@ -26,9 +26,8 @@ static uint64_t now_ns(void)
 /* ---- the token semaphore ------------------------------------------------------------ */
 
 /* Take one token, sleeping while there is none. Acquire on the decrement pairs with the
- * release increment in post_token(): everything the poster did first (its wake CAS or unlock
- * fetch_sub on state) happens-before our return, so our next load of state sees at least that
- * value; that is how a woken thread tells a handoff (STARVE set) from a plain wakeup. */
+ * release increment in post_token(): the poster's wake CAS on state happens-before our
+ * return, so our next load of state sees at least that value. */
 static void wait_token(ct_adaptive_lock_t *l)
 {
     uint32_t t = atomic_load_explicit(&l->tokens, memory_order_relaxed);
@@ -63,8 +62,20 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
     bool spinner = false;  /* we own SPINNER */
     bool starving = false; /* we have waited CT_ADAPTIVE_STARVE_NS since we first parked */
     uint64_t wait_start = 0;
-    uint32_t budget = 0, spun = 0;
+    uint32_t budget = 0, spun = 0, delay = 1;
 
+    /* short spin: while the lock is merely held (no spinner, nobody parked: s == LOCKED), poll
+     * it a few times before claiming anything. A short critical section often ends sooner
+     * than a SPINNER claim would pay off, and the claim is a CAS that takes the line from the
+     * holder just before its unlock needs it. Relaxed: only decides when to try; the CAS in
+     * the loop acquires. */
+    for (uint32_t i = 0, d = 1; i < CT_ADAPTIVE_SHORT_SPINS && s == LOCKED; i += d) {
+        for (uint32_t k = 0; k < d; k++)
+            ct_cpu_relax();
+        if (d < CT_ADAPTIVE_SHORT_POLL_MAX)
+            d <<= 1;
+        s = atomic_load_explicit(&l->state, memory_order_relaxed);
+    }
     for (;;) {
         /* acquire: free and not reserved for a handoff. We release SPINNER in the same CAS if
          * we own it. Acquire pairs with the release fetch_sub in ct_adaptive_unlock() (all
@@ -88,29 +99,40 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
             s |= SPINNER;
             spinner = true;
             spun = 0;
+            delay = 1;
         }
         if (spinner) {
             if (budget == 0)
                 budget = ct_wait_adaptive_spins();
             if (spun < budget) {
-                /* Plain loads until the holder releases: our copy of the line stays shared
-                 * and the holder keeps it for its unlock. Relaxed: the CAS above acquires. */
+                /* Plain loads until the holder releases, with exponentially spaced polls
+                 * (1, 2, 4 ... CT_ADAPTIVE_SPIN_POLL_MAX pauses): each poll pulls the line
+                 * away from the holder, so fewer polls leave it a line to work in. Relaxed:
+                 * only decides when to try; the acquire CAS above acquires. */
                 do {
-                    ct_cpu_relax();
+                    for (uint32_t i = 0; i < delay; i++)
+                        ct_cpu_relax();
+                    spun += delay;
+                    if (delay < CT_ADAPTIVE_SPIN_POLL_MAX)
+                        delay <<= 1;
                     s = atomic_load_explicit(&l->state, memory_order_relaxed);
-                } while ((s & LOCKED) && ++spun < budget);
+                } while ((s & LOCKED) && spun < budget);
                 CT_CHAOS();
                 continue;
             }
         }
-        /* park: register as a waiter while the lock is held (or in handoff transit), so its
-         * holder's unlock sees us. Drop SPINNER if ours; ask for handoff mode if we starve
-         * (we are then the SPINNER owner, so STARVE never coexists with SPINNER). Relaxed:
-         * bookkeeping; the tokens carry the wakeup. */
+        /* park: register as a waiter while the lock is held (or reserved for a handoff), so
+         * its holder's unlock sees us. Drop SPINNER if ours. Relaxed: bookkeeping; the token
+         * or handoff word carries the wakeup. */
         uint32_t want = s + WAITER;
         if (spinner)
             want &= ~SPINNER;
-        if (spinner && starving && (s & LOCKED))
+        /* starve: a woken waiter (the SPINNER owner, so no other spinner exists and STARVE is
+         * clear) that has waited CT_ADAPTIVE_STARVE_NS reserves the next release for itself:
+         * (1, 1, 0, w) -> (1, 0, 1, w+1). Only while LOCKED, so a holder exists whose unlock
+         * sees STARVE. */
+        bool starve = spinner && starving && (s & LOCKED);
+        if (starve)
             want |= STARVE;
         if (!atomic_compare_exchange_weak_explicit(&l->state, &s, want, memory_order_relaxed,
                                                    memory_order_relaxed))
@@ -119,38 +141,47 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
         if (wait_start == 0)
             wait_start = now_ns();
         CT_CHAOS();
+        if (starve) {
+            /* handoff: wait for the holder's unlock to flag the lock as ours. Acquire pairs
+             * with the release store in ct__adaptive_unlock_slow(), which follows its release
+             * fetch_sub: the previous critical section happens-before ours. */
+            while (atomic_load_explicit(&l->handoff, memory_order_acquire) == 0)
+                ct_futex_wait(&l->handoff, 0, 0);
+            /* Reset for the next handoff. Relaxed: the next handoff's unlocker is a later
+             * holder, ordered after this store by our unlock's release and its acquire. */
+            atomic_store_explicit(&l->handoff, 0, memory_order_relaxed);
+            /* (0, 0, 1, w) -> (1, 0, 0, w-1): take the reserved lock, end handoff mode.
+             * Nobody else sets LOCKED or touches STARVE meanwhile; the CAS loop only absorbs
+             * waiters arriving. Acquire: same pairing as above, through state. */
+            s = atomic_load_explicit(&l->state, memory_order_relaxed);
+            while (!atomic_compare_exchange_weak_explicit(&l->state, &s,
+                                                          ((s | LOCKED) & ~STARVE) - WAITER,
+                                                          memory_order_acquire,
+                                                          memory_order_relaxed)) {
+            }
+            return;
+        }
         wait_token(l);
         starving = starving || now_ns() - wait_start >= CT_ADAPTIVE_STARVE_NS;
-        /* Relaxed: wait_token()'s acquire already ordered this load after the poster's update. */
-        s = atomic_load_explicit(&l->state, memory_order_relaxed);
-        if (s & STARVE) {
-            /* handoff: the lock was released to us and nobody else may take it while STARVE
-             * is set. (0, 0, 1, w) -> (1, 0, t, w-1); leave handoff mode if we were the last
-             * waiter or have not starved ourselves. Acquire pairs with the release fetch_sub
-             * of the unlock that handed off. */
-            for (;;) {
-                uint32_t take = (s | LOCKED) - WAITER;
-                if (!starving || s / WAITER == 1)
-                    take &= ~STARVE;
-                if (atomic_compare_exchange_weak_explicit(&l->state, &s, take,
-                                                          memory_order_acquire,
-                                                          memory_order_relaxed))
-                    return;
-            }
-        }
         /* wake: the unlocker made us the SPINNER owner (and already counted us out of
-         * waiters). Spin again, then compete or park again. */
+         * waiters). Spin again, then compete or park again. Relaxed load: wait_token()'s
+         * acquire ordered it after the unlocker's update. */
+        s = atomic_load_explicit(&l->state, memory_order_relaxed);
         spinner = true;
         spun = 0;
+        delay = 1;
     }
 }
 
 void ct__adaptive_unlock_slow(ct_adaptive_lock_t *l, uint32_t s)
 {
     if (s & STARVE) {
-        /* handoff mode: the released lock is reserved; pass it to a parked thread (waiters
-         * >= 1 by invariant 3; the recipient counts itself out). */
-        post_token(l);
+        /* handoff: the released lock is reserved for the starving waiter (STARVE stays set,
+         * so nobody else takes it); tell it. Release: our critical section and our release
+         * fetch_sub happen-before its acquire load of handoff. */
+        atomic_store_explicit(&l->handoff, 1, memory_order_release);
+        CT_CHAOS();
+        ct_futex_wake(&l->handoff, 1);
         return;
     }
     /* wake: (0, 0, 0, w) -> (0, 1, 0, w-1), only while nobody holds it, nobody is awake to
@@ -173,6 +204,7 @@ void ct_adaptive_init(ct_adaptive_lock_t *l)
     /* Relaxed: the lock is not shared yet; whatever shares it carries the ordering. */
     atomic_store_explicit(&l->state, 0, memory_order_relaxed);
     atomic_store_explicit(&l->tokens, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->handoff, 0, memory_order_relaxed);
     (void)ct_wait_adaptive_spins(); /* calibrate now, not inside the first contended lock */
 }
 

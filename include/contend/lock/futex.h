@@ -1,10 +1,11 @@
 /* contend/lock/futex.h: three-state futex mutex (sleeps).
  *
- * Algorithm: "mutex3" from U. Drepper, "Futexes Are Tricky", Red Hat, 2004 (rev. 2011),
- * section 6, the design behind glibc's low-level lock (lll_lock/lll_unlock). The lock word
- * records not just held/free but whether anyone MAY be asleep, so an uncontended unlock is one
- * atomic and no system call. The unlock here is the exchange form used by glibc (one atomic
- * instead of the paper's decrement-then-store).
+ * Algorithm: the three-state mutex of U. Drepper, "Futexes Are Tricky", Red Hat, 2004 (rev.
+ * 2011), in its final form ("Mutex, Take 3": the lock slow path exchanges in 2), the design
+ * behind glibc's low-level lock (lll_lock/lll_unlock). The lock word records not just
+ * held/free but whether anyone MAY be asleep, so an uncontended unlock is one atomic and no
+ * system call. The unlock here is the exchange form glibc uses (one atomic instead of the
+ * paper's decrement, then store).
  *
  * State (the lock word, also the futex word):
  *   0  free

@@ -1,9 +1,10 @@
 /* contend/lock/mcs.h: MCS queue spinlock (FIFO, local spinning).
  *
  * Algorithm: J. M. Mellor-Crummey & M. L. Scott, "Algorithms for scalable synchronization on
- * shared-memory multiprocessors", ACM TOCS 9(1), 1991, figure 5 (the variant with
- * compare_and_swap in release). Each acquisition brings a queue node owned by the caller; the
- * lock itself is one pointer to the tail of the queue of holders and waiters. An arriving
+ * shared-memory multiprocessors", ACM TOCS 9(1), 1991: the list-based queuing lock, in the
+ * variant whose release uses compare_and_swap. Each acquisition brings a queue node owned by
+ * the caller; the lock itself is one pointer to the tail of the queue of holders and waiters.
+ * An arriving
  * thread swaps its node into the tail; if there was a predecessor, it links itself behind it
  * and spins on a flag in ITS OWN node, which only its predecessor writes once. So each waiter
  * spins on a line nobody else touches until the handoff: one cache miss per handoff, no matter
@@ -32,8 +33,9 @@
  * Fairness: strict FIFO in the order of the tail exchanges.
  *
  * Past the core count: like the ticket lock it hands the lock to one fixed successor, so a
- * preempted successor (or a holder preempted between the tail swap and linking its node)
- * stalls everyone queued behind it. Use it with threads <= cores.
+ * preempted successor stalls everyone queued behind it, and so does a new waiter preempted
+ * between its tail swap and its link (the holder's unlock must wait for that link). Use it
+ * with threads <= cores.
  */
 #ifndef CONTEND_LOCK_MCS_H
 #define CONTEND_LOCK_MCS_H

@@ -1,9 +1,10 @@
 /* contend/lock/ticket.h: ticket spinlock (FIFO).
  *
- * Algorithm: the ticket lock of Mellor-Crummey & Scott, "Algorithms for scalable
- * synchronization on shared-memory multiprocessors", ACM TOCS 9(1), 1991 (section 2.2; after
- * Reed & Kanodia's sequencers, 1979), as analysed against test-and-set by Anderson 1990 (IEEE
- * TPDS 1(1)). Like a bakery queue: an arriving thread takes the next ticket with one
+ * Algorithm: the ticket lock as presented by J. M. Mellor-Crummey & M. L. Scott, "Algorithms
+ * for scalable synchronization on shared-memory multiprocessors", ACM TOCS 9(1), 1991 (after
+ * Reed & Kanodia's sequencers, 1979), against the test-and-set locks of T. E. Anderson, "The
+ * performance of spin lock alternatives for shared-memory multiprocessors", IEEE TPDS 1(1),
+ * 1990. Like a bakery queue: an arriving thread takes the next ticket with one
  * fetch_add, then waits until the "now serving" counter shows its number; unlock advances the
  * counter by one. Only one atomic RMW per acquisition, and waiters only read.
  *
