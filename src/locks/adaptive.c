@@ -1,20 +1,26 @@
-/* The adaptive mutex's slow paths and its lock class. The state machine, its invariants and
- * its sources are in contend/lock/adaptive.h; the comments here name which transition each
- * atomic performs. */
+/* The adaptive mutex's slow paths, its membarrier setup and its lock class. The state
+ * machine, its invariants, the Dekker argument and the sources are in
+ * contend/lock/adaptive.h; the comments here name which transition each atomic performs. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "contend/lock/adaptive.h"
 
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "contend/lock.h"
 #include "lock_classes.h"
 
-#define LOCKED CT_ADAPTIVE_LOCKED
 #define SPINNER CT_ADAPTIVE_SPINNER
 #define STARVE CT_ADAPTIVE_STARVE
 #define WAITER CT_ADAPTIVE_WAITER
+#define FENCE CT_ADAPTIVE_FENCE
 
 static uint64_t now_ns(void)
 {
@@ -23,11 +29,55 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* ---- the asymmetric barrier --------------------------------------------------------- */
+
+static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
+static bool membarrier_ok;                /* written once, under membarrier_once */
+static _Atomic bool force_fence;          /* tests: initialize new locks in FENCE mode */
+
+static long sys_membarrier(int cmd) { return syscall(SYS_membarrier, cmd, 0u, 0); }
+
+/* Register this process for MEMBARRIER_CMD_PRIVATE_EXPEDITED (Linux >= 4.14; it covers
+ * every thread of the process, present and future). */
+static void membarrier_register(void)
+{
+    long cmds = sys_membarrier(MEMBARRIER_CMD_QUERY);
+    membarrier_ok = cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                    sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+bool ct__adaptive_force_fence(bool on)
+{
+    /* Relaxed: only the thread that then initializes locks reads it (tests). */
+    atomic_store_explicit(&force_fence, on, memory_order_relaxed);
+    pthread_once(&membarrier_once, membarrier_register);
+    return membarrier_ok;
+}
+
+/* The parker's heavy barrier, between its RMW of state (which returned s) and its recheck of
+ * locked: membarrier, a full barrier here and on every CPU running one of our threads (see
+ * the header). FENCE mode needs none: the unlocker's RMW and ours order each other. */
+static void heavy_barrier(uint32_t s)
+{
+    if (s & FENCE)
+        return;
+    if (sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+        return;
+    /* The lock is in this mode only if the process registered. Should a registration ever
+     * be lost (EPERM), register again and retry; going on without the barrier could lose a
+     * wakeup, so failing that is fatal. */
+    if (sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+        sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+        return;
+    fprintf(stderr, "contend: adaptive lock: membarrier failed after registration\n");
+    abort();
+}
+
 /* ---- the token semaphore ------------------------------------------------------------ */
 
 /* Take one token, sleeping while there is none. Acquire on the decrement pairs with the
- * release increment in post_token(): the poster's wake CAS on state happens-before our
- * return, so our next load of state sees at least that value. */
+ * release increment in post_token(): the waker's update of state happens-before our
+ * return. */
 static void wait_token(ct_adaptive_lock_t *l)
 {
     uint32_t t = atomic_load_explicit(&l->tokens, memory_order_relaxed);
@@ -57,35 +107,106 @@ static void post_token(ct_adaptive_lock_t *l)
 
 /* ---- slow paths --------------------------------------------------------------------- */
 
-void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
+/* handoff, second half: the lock is held for the starving thread (locked stays 1, so nobody
+ * else takes it); tell it. Release: our critical section, or the one whose release our
+ * re-take acquired, happens-before the starving thread's acquire load of handoff. */
+static void handoff_give(ct_adaptive_lock_t *l)
+{
+    atomic_store_explicit(&l->handoff, 1, memory_order_release);
+    CT_CHAOS();
+    ct_futex_wake(&l->handoff, 1);
+}
+
+/* handoff, first half: STARVE was seen with the lock released. Re-take the lock on the
+ * starving thread's behalf (the window between the release and this CAS is the only time a
+ * barging acquire can still get in). If someone holds it, that holder acquired after the
+ * starving thread's recheck or is the one it saw, so its unlock sees STARVE (header). */
+static void handoff_released(ct_adaptive_lock_t *l)
+{
+    /* Acquire: pairs with the last release; we pass its critical section on. */
+    uint32_t expect = 0;
+    if (!atomic_compare_exchange_strong_explicit(&l->locked, &expect, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return;
+    CT_CHAOS();
+    /* Relaxed: if the starving thread took the lock itself meanwhile, its clearing of STARVE
+     * happens-before its release, which our acquire read; so a STARVE seen here is current
+     * (perhaps a new starving thread's, which waits for exactly this). */
+    if (atomic_load_explicit(&l->state, memory_order_relaxed) & STARVE)
+        handoff_give(l);
+    else
+        ct_adaptive_unlock(l); /* nobody to hand to: release what we took, with every check */
+}
+
+/* The wake check: run by an unlock that saw waiters and no SPINNER (or FENCE mode) after its
+ * release, and by a parker whose recheck found the lock released. */
+void ct__adaptive_unlock_slow(ct_adaptive_lock_t *l, uint32_t s)
+{
+    if (s & FENCE) {
+        /* FENCE mode: r1 of the Dekker pair is this RMW's result (adding 0 changes nothing).
+         * Release: pairs with the parker's acquire RMW (header), so if its RMW comes after
+         * ours, our release store of locked happens-before its recheck. */
+        s = atomic_fetch_add_explicit(&l->state, 0, memory_order_release);
+    }
+    for (;;) {
+        if ((s & ~FENCE) < WAITER || (s & SPINNER))
+            return; /* nobody to wake, or an awake SPINNER owner will see the waiters */
+        if (s & STARVE) {
+            handoff_released(l);
+            return;
+        }
+        /* Retaken: its holder acquired after the value the parker's recheck read (or after
+         * our release), so its unlock sees the waiters and wakes (header). Relaxed:
+         * coherence alone keeps us from reading a value older than our own release (or, in
+         * a parker, than the 0 its recheck read). */
+        if (atomic_load_explicit(&l->locked, memory_order_relaxed))
+            return;
+        /* wake: waiters - 1, SPINNER 0 -> 1. Relaxed: bookkeeping; post_token()'s release
+         * publishes it to the woken thread. On failure s reloads and we re-decide. */
+        if (atomic_compare_exchange_weak_explicit(&l->state, &s, (s - WAITER) | SPINNER,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            break;
+    }
+    CT_CHAOS();
+    post_token(l);
+}
+
+void ct__adaptive_lock_slow(ct_adaptive_lock_t *l)
 {
     bool spinner = false;  /* we own SPINNER */
     bool starving = false; /* we have waited CT_ADAPTIVE_STARVE_NS since we first parked */
     uint64_t wait_start = 0;
     uint32_t budget = 0, spun = 0, delay = 1;
 
-    /* short spin: while the lock is merely held (no spinner, nobody parked: s == LOCKED), poll
-     * it a few times before claiming anything. A short critical section often ends sooner
-     * than a SPINNER claim would pay off, and the claim is a CAS that takes the line from the
-     * holder just before its unlock needs it. Relaxed: only decides when to try; the CAS in
-     * the loop acquires. */
-    for (uint32_t i = 0, d = 1; i < CT_ADAPTIVE_SHORT_SPINS && s == LOCKED; i += d) {
+    /* short spin: while the lock is merely held (no spinner, nobody parked), poll it a few
+     * times before claiming anything. A short critical section often ends sooner than a
+     * SPINNER claim would pay off, and the claim is a CAS that takes the line from the holder
+     * just before its unlock needs it. Relaxed: only decides when to try; the CAS in the loop
+     * acquires. */
+    for (uint32_t i = 0, d = 1; i < CT_ADAPTIVE_SHORT_SPINS; i += d) {
+        if (!atomic_load_explicit(&l->locked, memory_order_relaxed) ||
+            (atomic_load_explicit(&l->state, memory_order_relaxed) & ~FENCE))
+            break;
         for (uint32_t k = 0; k < d; k++)
             ct_cpu_relax();
         if (d < CT_ADAPTIVE_SHORT_POLL_MAX)
             d <<= 1;
-        s = atomic_load_explicit(&l->state, memory_order_relaxed);
     }
     for (;;) {
-        /* acquire: free and not reserved for a handoff. We release SPINNER in the same CAS if
-         * we own it. Acquire pairs with the release fetch_sub in ct_adaptive_unlock() (all
-         * later RMWs on state extend its release sequence). Relaxed on failure: s reloads and
-         * we re-decide. */
-        if (!(s & (LOCKED | STARVE))) {
-            uint32_t want = (s | LOCKED) & ~(spinner ? SPINNER : 0u);
-            if (atomic_compare_exchange_weak_explicit(&l->state, &s, want, memory_order_acquire,
-                                                      memory_order_relaxed))
+        /* Relaxed: s only decides what to try; each transition is an RMW that re-checks. */
+        uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        /* acquire: the lock looks free and is not reserved for a handoff. Acquire on success
+         * pairs with the release store in ct_adaptive_unlock(). Then drop SPINNER if ours
+         * (relaxed: bookkeeping; our own unlock's load comes after it). */
+        if (!(s & STARVE) && !atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+            uint32_t expect = 0;
+            if (atomic_compare_exchange_strong_explicit(&l->locked, &expect, 1,
+                                                        memory_order_acquire,
+                                                        memory_order_relaxed)) {
+                if (spinner)
+                    atomic_fetch_sub_explicit(&l->state, SPINNER, memory_order_relaxed);
                 return;
+            }
             continue;
         }
         /* spin: become the one spinner if there is none and no handoff is under way. Relaxed:
@@ -96,7 +217,6 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
                                                        memory_order_relaxed,
                                                        memory_order_relaxed))
                 continue;
-            s |= SPINNER;
             spinner = true;
             spun = 0;
             delay = 1;
@@ -108,101 +228,99 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l, uint32_t s)
                 /* Plain loads until the holder releases, with exponentially spaced polls
                  * (1, 2, 4 ... CT_ADAPTIVE_SPIN_POLL_MAX pauses): each poll pulls the line
                  * away from the holder, so fewer polls leave it a line to work in. Relaxed:
-                 * only decides when to try; the acquire CAS above acquires. */
+                 * only decides when to try; the acquiring CAS above acquires. */
                 do {
                     for (uint32_t i = 0; i < delay; i++)
                         ct_cpu_relax();
                     spun += delay;
                     if (delay < CT_ADAPTIVE_SPIN_POLL_MAX)
                         delay <<= 1;
-                    s = atomic_load_explicit(&l->state, memory_order_relaxed);
-                } while ((s & LOCKED) && spun < budget);
+                } while (atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+                         spun < budget);
                 CT_CHAOS();
                 continue;
             }
         }
-        /* park: register as a waiter while the lock is held (or reserved for a handoff), so
-         * its holder's unlock sees us. Drop SPINNER if ours. Relaxed: bookkeeping; the token
-         * or handoff word carries the wakeup. */
+        /* park: register as a waiter, dropping SPINNER if ours. starve: a woken waiter (the
+         * SPINNER owner, so no other spinner exists and STARVE is clear) that has waited
+         * CT_ADAPTIVE_STARVE_NS also reserves the lock (STARVE). This is the parker's RMW of
+         * the Dekker pair; acquire pairs with a FENCE-mode unlock's release RMW (header).
+         * On failure we re-decide from the top. */
+        bool starve = spinner && starving;
         uint32_t want = s + WAITER;
         if (spinner)
             want &= ~SPINNER;
-        /* starve: a woken waiter (the SPINNER owner, so no other spinner exists and STARVE is
-         * clear) that has waited CT_ADAPTIVE_STARVE_NS reserves the next release for itself:
-         * (1, 1, 0, w) -> (1, 0, 1, w+1). Only while LOCKED, so a holder exists whose unlock
-         * sees STARVE. */
-        bool starve = spinner && starving && (s & LOCKED);
         if (starve)
             want |= STARVE;
-        if (!atomic_compare_exchange_weak_explicit(&l->state, &s, want, memory_order_relaxed,
+        if (!atomic_compare_exchange_weak_explicit(&l->state, &s, want, memory_order_acquire,
                                                    memory_order_relaxed))
             continue;
+        /* Covered: the value we replaced shows another thread's SPINNER (ours is not in it
+         * unless spinner) or a STARVE; that thread's next RMW of state comes after ours and
+         * everything it does next sees us (header). Then no heavy barrier, no recheck. */
+        bool covered = !spinner && (s & (SPINNER | STARVE));
         spinner = false;
         if (wait_start == 0)
             wait_start = now_ns();
         CT_CHAOS();
+        if (!covered) {
+            heavy_barrier(s);
+            CT_CHAOS();
+            /* The recheck (r2 of the Dekker pair). Relaxed: ordered by the barrier (or, in
+             * FENCE mode, by our acquire RMW). Held: the holder's unlock sees us. Free: an
+             * unlock may have missed us, so do what it would have done. */
+            if (!atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+                if (starve) {
+                    /* Take the reserved lock ourselves if nobody has (if someone has, its
+                     * unlock or a handoff on our behalf tells us through handoff).
+                     * Acquire: pairs with the release store in ct_adaptive_unlock(). */
+                    uint32_t expect = 0;
+                    if (atomic_compare_exchange_strong_explicit(&l->locked, &expect, 1,
+                                                                memory_order_acquire,
+                                                                memory_order_relaxed)) {
+                        /* STARVE -> 0, waiters - 1: ours; normal mode again. Relaxed:
+                         * bookkeeping, published by our unlock's release. */
+                        atomic_fetch_sub_explicit(&l->state, STARVE + WAITER,
+                                                  memory_order_relaxed);
+                        return;
+                    }
+                } else {
+                    /* Relaxed: our own RMW is in what we read (coherence). */
+                    ct__adaptive_unlock_slow(l, atomic_load_explicit(&l->state,
+                                                                     memory_order_relaxed));
+                }
+            }
+        }
         if (starve) {
-            /* handoff: wait for the holder's unlock to flag the lock as ours. Acquire pairs
-             * with the release store in ct__adaptive_unlock_slow(), which follows its release
-             * fetch_sub: the previous critical section happens-before ours. */
+            /* handoff: wait for the lock to be handed to us. Acquire pairs with the release
+             * store in handoff_give(): the previous critical section happens-before ours. */
             while (atomic_load_explicit(&l->handoff, memory_order_acquire) == 0)
                 ct_futex_wait(&l->handoff, 0, 0);
-            /* Reset for the next handoff. Relaxed: the next handoff's unlocker is a later
+            /* Reset for the next handoff. Relaxed: the next handoff's giver is a later
              * holder, ordered after this store by our unlock's release and its acquire. */
             atomic_store_explicit(&l->handoff, 0, memory_order_relaxed);
-            /* (0, 0, 1, w) -> (1, 0, 0, w-1): take the reserved lock, end handoff mode.
-             * Nobody else sets LOCKED or touches STARVE meanwhile; the CAS loop only absorbs
-             * waiters arriving. Acquire: same pairing as above, through state. */
-            s = atomic_load_explicit(&l->state, memory_order_relaxed);
-            while (!atomic_compare_exchange_weak_explicit(&l->state, &s,
-                                                          ((s | LOCKED) & ~STARVE) - WAITER,
-                                                          memory_order_acquire,
-                                                          memory_order_relaxed)) {
-            }
+            /* STARVE -> 0, waiters - 1: we own the lock (locked stayed 1); normal mode again.
+             * Relaxed: bookkeeping, published by our unlock's release. */
+            atomic_fetch_sub_explicit(&l->state, STARVE + WAITER, memory_order_relaxed);
             return;
         }
         wait_token(l);
         starving = starving || now_ns() - wait_start >= CT_ADAPTIVE_STARVE_NS;
-        /* wake: the unlocker made us the SPINNER owner (and already counted us out of
-         * waiters). Spin again, then compete or park again. Relaxed load: wait_token()'s
-         * acquire ordered it after the unlocker's update. */
-        s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        /* wake: the waker made us the SPINNER owner (and already counted us out of waiters).
+         * Spin again, then compete or park again. */
         spinner = true;
         spun = 0;
         delay = 1;
     }
 }
 
-void ct__adaptive_unlock_slow(ct_adaptive_lock_t *l, uint32_t s)
-{
-    if (s & STARVE) {
-        /* handoff: the released lock is reserved for the starving waiter (STARVE stays set,
-         * so nobody else takes it); tell it. Release: our critical section and our release
-         * fetch_sub happen-before its acquire load of handoff. */
-        atomic_store_explicit(&l->handoff, 1, memory_order_release);
-        CT_CHAOS();
-        ct_futex_wake(&l->handoff, 1);
-        return;
-    }
-    /* wake: (0, 0, 0, w) -> (0, 1, 0, w-1), only while nobody holds it, nobody is awake to
-     * take it and someone waits. If the lock was retaken meanwhile, its holder's unlock will
-     * do this instead. Relaxed: bookkeeping; post_token()'s release publishes it to the
-     * woken thread. */
-    for (;;) {
-        if (s < WAITER || (s & (LOCKED | SPINNER | STARVE)))
-            return;
-        if (atomic_compare_exchange_weak_explicit(&l->state, &s, (s - WAITER) | SPINNER,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            break;
-    }
-    CT_CHAOS();
-    post_token(l);
-}
-
 void ct_adaptive_init(ct_adaptive_lock_t *l)
 {
+    pthread_once(&membarrier_once, membarrier_register);
+    bool fence = !membarrier_ok || atomic_load_explicit(&force_fence, memory_order_relaxed);
     /* Relaxed: the lock is not shared yet; whatever shares it carries the ordering. */
-    atomic_store_explicit(&l->state, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->locked, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->state, fence ? FENCE : 0u, memory_order_relaxed);
     atomic_store_explicit(&l->tokens, 0, memory_order_relaxed);
     atomic_store_explicit(&l->handoff, 0, memory_order_relaxed);
     (void)ct_wait_adaptive_spins(); /* calibrate now, not inside the first contended lock */
