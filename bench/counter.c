@@ -37,6 +37,8 @@ typedef struct counter_state {
     uint64_t cs_iters, think_iters;
     int impl;
 } counter_state;
+CT_ASSERT_SEPARATE_LINES(counter_state, atomic_value, value);
+CT_ASSERT_SEPARATE_LINES(counter_state, value, lc);
 
 static const ct_lock_class *lock_at(size_t i)
 {

@@ -57,9 +57,11 @@ set ylabel "{ylabel}"
 set logscale y
 set logscale x 2
 set xtics ({", ".join(str(t) for t in threads)})
+set xrange [{min(threads) * 0.8}:{max(threads) * 1.25}]
 set key outside right top
 set grid
-plot for [i=0:{len(series) - 1}] "{data}" index i using 1:2 with linespoints title columnheader(1)
+plot for [i=0:{len(series) - 1}] "{data}" index i using 1:2 with linespoints lw 2 \
+     lc (i % 8 + 1) pt (i % 13 + 1) dt i/8+1 title columnheader(1)
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.remove(data)

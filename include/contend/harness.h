@@ -148,7 +148,8 @@ typedef struct ct_run_config {
     double warmup_s;         /* before the window (default 0.1) */
     unsigned repeat;         /* default 3 */
     int pin;                 /* ct_pin_mode (topology.h): 0 none, 1 compact, 2 scatter */
-    uint64_t sample_period;  /* time one op in this many; 0 = no latency (default 1024) */
+    uint64_t sample_period;  /* time one op in this many; 0 = no latency (default 4096:
+                              * measured cost 3.3% of an uncontended atomic increment) */
     bool hw_counters;        /* try perf_event_open (default true) */
     ct_params params;
 } ct_run_config;

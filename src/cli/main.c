@@ -290,7 +290,7 @@ static void print_run_help(void)
           "  --cs-ns N           extra work inside the critical section, ns (default 0)\n"
           "  --think-ns N        private work between operations, ns (default 0)\n"
           "  --pin MODE          none | compact | scatter (hwloc; default none)\n"
-          "  --sample N          time one op in N for latency; 0 = off (default 1024)\n"
+          "  --sample N          time one op in N for latency; 0 = off (default 4096)\n"
           "  --no-hw             do not open hardware counters\n"
           "  --format F          table | csv | json (default table)\n"
           "  --out FILE          write there instead of stdout\n"
@@ -373,6 +373,7 @@ static int cmd_run(int argc, char **argv)
                                     o.cfg.params};
     FILE *out = o.out ? open_out(o.out) : stdout;
     ct_report rep = {0};
+    ct_probe_summary(); /* the machine section reports the limits measured before the run */
     int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
     ct_report_write(out, &rep, o.format);
     if (out != stdout)
@@ -459,6 +460,7 @@ static int cmd_suite(int argc, char **argv)
                 plan[n++] = (plan_item){w, w->impl_name(i), tl[t], suite[s].params};
     }
     ct_report rep = {0};
+    ct_probe_summary(); /* the machine section reports the limits measured before the run */
     int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
     ct_report_write(stdout, &rep, o.format);
     char path[4200];

@@ -33,7 +33,7 @@ void ct_run_config_defaults(ct_run_config *cfg)
     cfg->warmup_s = 0.1;
     cfg->repeat = 3;
     cfg->pin = CT_PIN_NONE;
-    cfg->sample_period = 1024;
+    cfg->sample_period = 4096;
     cfg->hw_counters = true;
 }
 
@@ -47,6 +47,7 @@ typedef struct run_control {
     ct_pin_mode pin;
     bool hw;
 } run_control;
+CT_ASSERT_SEPARATE_LINES(run_control, phase, gate);
 
 typedef struct thread_arg {
     ct_thread *t;
