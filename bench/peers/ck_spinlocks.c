@@ -8,14 +8,9 @@
 #include "contend/lock.h"
 
 #define CK_SIMPLE_LOCK(sym, ckname, label, text)                                            \
-    static int sym##_init(void *l) { ck_spinlock_##ckname##_init(l); return 0; }            \
-    static void sym##_destroy(void *l) { (void)l; }                                          \
-    static void sym##_lock(void *l, void *n) { (void)n; ck_spinlock_##ckname##_lock(l); }   \
-    static bool sym##_trylock(void *l, void *n) { (void)n; return ck_spinlock_##ckname##_trylock(l); } \
-    static void sym##_unlock(void *l, void *n) { (void)n; ck_spinlock_##ckname##_unlock(l); } \
-    const ct_lock_class sym = {label, text, sizeof(struct ck_spinlock_##ckname), 0,         \
-                               sym##_init, sym##_destroy, sym##_lock, sym##_trylock,         \
-                               sym##_unlock};
+    CT_LOCK_CLASS_DEFINE(sym, label, text, struct ck_spinlock_##ckname,                       \
+                         ck_spinlock_##ckname##_init, ck_spinlock_##ckname##_lock,            \
+                         ck_spinlock_##ckname##_trylock, ck_spinlock_##ckname##_unlock);
 
 #if defined(CK_F_SPINLOCK_TICKET_TRYLOCK)
 CK_SIMPLE_LOCK(ct_peer_ck_ticket, ticket, "ck-ticket", "Concurrency Kit ticket lock: FIFO, spins")

@@ -32,6 +32,38 @@ typedef struct ct_lock_class {
     void (*unlock)(void *lock, void *node); /* same node as the matching lock/trylock */
 } ct_lock_class;
 
+/* Defines `const ct_lock_class sym` for a lock that needs no per-acquisition node, from its
+ * typed functions: void init_fn(type *), void lock_fn(type *), bool trylock_fn(type *),
+ * void unlock_fn(type *). The library's node-less locks and the Concurrency Kit peers are
+ * defined this way, and a user can wrap a lock of their own the same way and hand it to the
+ * harness. */
+#define CT_LOCK_CLASS_DEFINE(sym, lock_name, lock_summary, type, init_fn, lock_fn, trylock_fn,  \
+                             unlock_fn)                                                        \
+    static int sym##_init(void *l)                                                            \
+    {                                                                                         \
+        init_fn((type *)l);                                                                   \
+        return 0;                                                                             \
+    }                                                                                         \
+    static void sym##_destroy(void *l) { (void)l; }                                           \
+    static void sym##_lock(void *l, void *n)                                                  \
+    {                                                                                         \
+        (void)n;                                                                              \
+        lock_fn((type *)l);                                                                   \
+    }                                                                                         \
+    static bool sym##_trylock(void *l, void *n)                                               \
+    {                                                                                         \
+        (void)n;                                                                              \
+        return trylock_fn((type *)l);                                                         \
+    }                                                                                         \
+    static void sym##_unlock(void *l, void *n)                                                \
+    {                                                                                         \
+        (void)n;                                                                              \
+        unlock_fn((type *)l);                                                                 \
+    }                                                                                         \
+    const ct_lock_class sym = {lock_name,      lock_summary,   sizeof(type), 0,               \
+                               sym##_init,     sym##_destroy,  sym##_lock,   sym##_trylock,   \
+                               sym##_unlock}
+
 size_t ct_lock_class_count(void);
 const ct_lock_class *ct_lock_class_get(size_t i);          /* NULL when i >= count */
 const ct_lock_class *ct_lock_class_find(const char *name); /* NULL when unknown */

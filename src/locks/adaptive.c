@@ -328,41 +328,8 @@ void ct_adaptive_init(ct_adaptive_lock_t *l)
 
 /* ---- lock class --------------------------------------------------------------------- */
 
-static int cls_init(void *lock)
-{
-    ct_adaptive_init(lock);
-    return 0;
-}
-
-static void cls_destroy(void *lock) { (void)lock; }
-
-static void cls_lock(void *lock, void *node)
-{
-    (void)node;
-    ct_adaptive_lock(lock);
-}
-
-static bool cls_trylock(void *lock, void *node)
-{
-    (void)node;
-    return ct_adaptive_trylock(lock);
-}
-
-static void cls_unlock(void *lock, void *node)
-{
-    (void)node;
-    ct_adaptive_unlock(lock);
-}
-
-const ct_lock_class ct_lock_adaptive = {
-    .name = "adaptive",
-    .summary = "unfair (bounded by handoff), one spinner then sleeps: futex parking, no "
-               "collapse past the cores",
-    .size = sizeof(ct_adaptive_lock_t),
-    .node_size = 0,
-    .init = cls_init,
-    .destroy = cls_destroy,
-    .lock = cls_lock,
-    .trylock = cls_trylock,
-    .unlock = cls_unlock,
-};
+CT_LOCK_CLASS_DEFINE(ct_lock_adaptive, "adaptive",
+                     "unfair (bounded by handoff), one spinner then sleeps: futex parking, no "
+                     "collapse past the cores",
+                     ct_adaptive_lock_t, ct_adaptive_init, ct_adaptive_lock, ct_adaptive_trylock,
+                     ct_adaptive_unlock);
