@@ -1,3 +1,4 @@
 /* X-macro list of workloads: CT_WORKLOAD(symbol), one bench/<name>.c each. The CLI, `list`,
  * the suite and the tests all expand this list: a new workload is one file plus one line. */
 CT_WORKLOAD(ct_workload_counter)
+CT_WORKLOAD(ct_workload_false_sharing)

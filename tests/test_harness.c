@@ -44,7 +44,7 @@ static bool verify_ok(void *s, const ct_thread *th, unsigned n, char *msg, size_
 static void teardown(void *s) { (void)s; }
 
 static ct_workload test_workload = {"test", "test", "one op", one_impl, impl_name, impl_name,
-                                    setup, spin_main, verify_ok, teardown};
+                                    setup, spin_main, verify_ok, teardown, NULL};
 
 static void test_stats(void)
 {
@@ -90,10 +90,12 @@ static void test_runner_accounting(void)
     CT_CHECK(ct_run_point(&test_workload, "only", 2, &cfg, &r, err, sizeof err) == -1, "repeat 0");
 }
 
-static void test_counter_verifies_everywhere(void)
+/* Every registered workload, every implementation, 1, 2 and 4 threads: the self-check must
+ * hold in every build (normal, chaos, TSan, ASan). */
+static void test_every_workload_verifies(void)
 {
-    const ct_workload *w = ct_workload_find("counter");
-    CT_CHECK(w != NULL, "counter workload missing");
+    CT_CHECK(ct_workload_find("counter") != NULL, "counter workload missing");
+    CT_CHECK(ct_workload_find("false-sharing") != NULL, "false-sharing workload missing");
     CT_CHECK(ct_workload_find("nope") == NULL && ct_workload_get(ct_workload_count()) == NULL,
              "registry bounds");
     ct_run_config cfg;
@@ -102,14 +104,19 @@ static void test_counter_verifies_everywhere(void)
     cfg.warmup_s = 0.005;
     cfg.repeat = 1;
     const unsigned threads[] = {1, 2, 4};
-    for (size_t i = 0; i < w->impl_count(); i++) {
-        for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
-            cfg.params.cs_ns = k == 2 ? 50 : 0;
-            ct_result r;
-            char err[256];
-            int rc = ct_run_point(w, w->impl_name(i), threads[k], &cfg, &r, err, sizeof err);
-            CT_CHECK(rc == 0, "%s x%u: %s", w->impl_name(i), threads[k], err);
-            CT_CHECK(r.verified, "%s x%u: %s", w->impl_name(i), threads[k], r.verify_msg);
+    for (size_t wi = 0; wi < ct_workload_count(); wi++) {
+        const ct_workload *w = ct_workload_get(wi);
+        for (size_t i = 0; i < w->impl_count(); i++) {
+            for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+                cfg.params.cs_ns = k == 2 ? 50 : 0;
+                cfg.params.think_ns = k == 1 ? 20 : 0;
+                ct_result r;
+                char err[256];
+                int rc = ct_run_point(w, w->impl_name(i), threads[k], &cfg, &r, err, sizeof err);
+                CT_CHECK(rc == 0, "%s %s x%u: %s", w->name, w->impl_name(i), threads[k], err);
+                CT_CHECK(r.verified, "%s %s x%u: %s", w->name, w->impl_name(i), threads[k],
+                         r.verify_msg);
+            }
         }
     }
 }
@@ -118,7 +125,7 @@ int main(void)
 {
     test_stats();
     test_runner_accounting();
-    test_counter_verifies_everywhere();
+    test_every_workload_verifies();
     printf("test_harness: ok\n");
     return 0;
 }

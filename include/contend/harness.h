@@ -134,6 +134,9 @@ typedef struct ct_workload {
     bool (*verify)(void *shared, const ct_thread *threads, unsigned nthreads, char *msg,
                    size_t msglen);
     void (*teardown)(void *shared);
+    /* Optional: the implementation this one is judged against (reports show the slowdown and
+     * the extra line transfers per op against it); NULL, or returning NULL, for none. */
+    const char *(*baseline)(const char *impl);
 } ct_workload;
 
 size_t ct_workload_count(void);
@@ -184,6 +187,11 @@ typedef struct ct_result {
     int pin_error;                   /* first pinning errno seen, 0 = none */
     bool verified;
     char verify_msg[256];
+    /* Filled by ct_report_finish() when the baseline ran in the same report: */
+    const char *baseline_impl;       /* NULL: none */
+    bool has_baseline;
+    double slowdown;                 /* baseline ops/s / this ops/s */
+    double extra_transfers_per_op;   /* (cpu ns/op - baseline's) / probed one-way ns; -1 n/a */
 } ct_result;
 
 /* Runs one point: `repeat` fresh runs of workload w / impl on `threads` threads.
@@ -211,6 +219,9 @@ typedef struct ct_report {
 } ct_report;
 
 int ct_report_add(ct_report *r, const ct_result *res); /* 0, or -1 ENOMEM */
+/* Pairs every result with its baseline run in the same report (same bench, threads and
+ * parameters) and computes the slowdown and the extra line transfers per op. */
+void ct_report_finish(ct_report *r);
 void ct_report_free(ct_report *r);
 
 void ct_write_machine_json(FILE *f, int indent);

@@ -375,6 +375,7 @@ static int cmd_run(int argc, char **argv)
     ct_report rep = {0};
     ct_probe_summary(); /* the machine section reports the limits measured before the run */
     int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
+    ct_report_finish(&rep);
     ct_report_write(out, &rep, o.format);
     if (out != stdout)
         fclose(out);
@@ -462,6 +463,7 @@ static int cmd_suite(int argc, char **argv)
     ct_report rep = {0};
     ct_probe_summary(); /* the machine section reports the limits measured before the run */
     int status = run_plan(plan, n, &o.cfg, &rep, !o.quiet && isatty(2));
+    ct_report_finish(&rep);
     ct_report_write(stdout, &rep, o.format);
     char path[4200];
     snprintf(path, sizeof path, "%s/results.json", dir);

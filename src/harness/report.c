@@ -48,6 +48,32 @@ int ct_report_add(ct_report *r, const ct_result *res)
     return 0;
 }
 
+void ct_report_finish(ct_report *r)
+{
+    const ct_probe *probe = ct_probe_summary();
+    double one_way = probe && probe->pairs_measured ? probe->one_way_median : -1;
+    for (size_t i = 0; i < r->count; i++) {
+        ct_result *x = &r->results[i];
+        x->has_baseline = false;
+        if (!x->baseline_impl)
+            continue;
+        for (size_t k = 0; k < r->count; k++) {
+            const ct_result *b = &r->results[k];
+            if (strcmp(b->bench, x->bench) || strcmp(b->impl, x->baseline_impl) ||
+                b->threads != x->threads || b->params.cs_ns != x->params.cs_ns ||
+                b->params.think_ns != x->params.think_ns)
+                continue;
+            x->has_baseline = true;
+            x->slowdown = x->ops_per_s > 0 ? b->ops_per_s / x->ops_per_s : -1;
+            x->extra_transfers_per_op =
+                one_way > 0 && x->cpu_ns_per_op >= 0 && b->cpu_ns_per_op >= 0
+                    ? (x->cpu_ns_per_op - b->cpu_ns_per_op) / one_way
+                    : -1;
+            break;
+        }
+    }
+}
+
 void ct_report_free(ct_report *r)
 {
     free(r->results);
@@ -233,6 +259,21 @@ static void json_result(FILE *f, const ct_result *r)
         fputs("null, \"hw_reason\": ", f);
         json_string(f, r->hw_reason ? r->hw_reason : "unknown");
     }
+    fputs(",\n     \"baseline\": ", f);
+    if (r->has_baseline) {
+        fputs("{\"impl\": ", f);
+        json_string(f, r->baseline_impl);
+        fputs(", \"slowdown\": ", f);
+        json_number(f, r->slowdown);
+        fputs(", \"extra_line_transfers_per_op\": ", f);
+        if (r->extra_transfers_per_op == -1)
+            fputs("null", f);
+        else
+            fprintf(f, "%.3f", r->extra_transfers_per_op);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
     fprintf(f, ",\n     \"verified\": %s", r->verified ? "true" : "false");
     if (!r->verified) {
         fputs(", \"verify_error\": ", f);
@@ -331,7 +372,8 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
         fputs("bench,impl,threads,cs_ns,think_ns,duration_s,repeat,ops_per_s,ops_per_s_min,"
               "ops_per_s_max,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,stdev_ns,"
               "latency_samples,cpu_ns_per_op,ctx_voluntary,ctx_involuntary,jain,min_share,"
-              "max_share,cycles_per_op,instructions_per_op,cache_misses_per_op,verified\n",
+              "max_share,cycles_per_op,instructions_per_op,cache_misses_per_op,baseline,slowdown,"
+              "extra_line_transfers_per_op,verified\n",
               f);
         for (size_t i = 0; i < rep->count; i++) {
             const ct_result *r = &rep->results[i];
@@ -350,6 +392,11 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
                         r->hw_cache_misses_per_op);
             else
                 fputs(",,,", f);
+            if (r->has_baseline)
+                fprintf(f, "%s,%.3f,%.3f,", r->baseline_impl, r->slowdown,
+                        r->extra_transfers_per_op);
+            else
+                fputs(",,,", f);
             fputs(r->verified ? "true\n" : "false\n", f);
         }
     } else {
@@ -360,6 +407,24 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
                 ct_report_write_table_header(f);
             }
             ct_report_write_table_row(f, r);
+        }
+        bool heading = false;
+        for (size_t i = 0; i < rep->count; i++) {
+            const ct_result *r = &rep->results[i];
+            if (!r->has_baseline)
+                continue;
+            if (!heading) {
+                fprintf(f, "\nagainst the baseline (same run): slowdown, and extra line transfers"
+                           " per op = extra CPU ns per op / one-way transfer ns\n");
+                heading = true;
+            }
+            fprintf(f, "  %-14s x%-3u cs=%llu think=%llu  %6.2fx slower than %-12s", r->impl,
+                    r->threads, (unsigned long long)r->params.cs_ns,
+                    (unsigned long long)r->params.think_ns, r->slowdown, r->baseline_impl);
+            if (r->extra_transfers_per_op != -1)
+                fprintf(f, " %+6.2f transfers/op\n", r->extra_transfers_per_op);
+            else
+                fputs("\n", f);
         }
         for (size_t i = 0; i < rep->count; i++)
             if (!rep->results[i].verified)

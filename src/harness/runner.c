@@ -268,6 +268,7 @@ int ct_run_point(const ct_workload *w, const char *impl, unsigned threads,
     out->threads = threads;
     out->params = cfg->params;
     out->latency_note = w->latency_note;
+    out->baseline_impl = w->baseline ? w->baseline(impl) : NULL;
     out->duration_s = cfg->duration_s;
     out->warmup_s = cfg->warmup_s;
     out->repeat = cfg->repeat;
