@@ -384,8 +384,9 @@ static int cmd_run(int argc, char **argv)
     return status;
 }
 
-/* The standard suite. Quick: the counter at full contention on 1, 2, 4 and 8 threads, every
- * implementation, short windows. Full: also a moderate-contention counter, longer windows. */
+/* The standard suite. Quick: the counter at full contention on 1, 2, 4 and 8 threads and the
+ * false-sharing layouts on 1, 2 and 4, every implementation, short windows (~75 s on 2 cores).
+ * Full: also a moderate-contention counter and false sharing on 8 threads, 1 s windows. */
 typedef struct suite_entry {
     const char *bench;
     const char *threads;
@@ -396,6 +397,8 @@ typedef struct suite_entry {
 static const suite_entry suite[] = {
     {"counter", "1,2,4,8", {0, 0}, true},
     {"counter", "1,2,4,8", {50, 200}, false},
+    {"false-sharing", "1,2,4", {0, 0}, true},
+    {"false-sharing", "8", {0, 0}, false},
 };
 
 static int mkdir_p(const char *path)
