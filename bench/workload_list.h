@@ -2,3 +2,4 @@
  * the suite and the tests all expand this list: a new workload is one file plus one line. */
 CT_WORKLOAD(ct_workload_counter)
 CT_WORKLOAD(ct_workload_false_sharing)
+CT_WORKLOAD(ct_workload_queue)

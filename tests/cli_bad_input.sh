@@ -43,5 +43,14 @@ check "--quick"  run counter --quick
 check "--bogus"  suite --bogus
 check "'0'"      suite --threads 0
 check "'extra'"  list extra
+check "'0'"      run queue --producers 0
+check "'x'"      run queue --consumers x
+check "'fast'"   run queue --mode fast
+check "'0'"      run queue --capacity 0
+check "'1073741825'" run queue --capacity 1073741825
+check "--threads" run queue --threads 2
+check "--producers" run counter --producers 2
+check "equally many" run queue --producers 1,2 --consumers 1,2,3
+check "spsc"     run queue --impl spsc --producers 2
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -49,4 +49,18 @@ PY
 "$bin" run counter --impl futex --threads 2 --duration 0.05 --repeat 1 --quiet >"$tmp/r.txt" ||
   fail "table"
 awk 'length > 100 { exit 1 }' "$tmp/r.txt" || fail "table wider than 100 columns"
+# Queue runs: items/s, params carry producers/consumers/mode/capacity, threads = p + c.
+"$bin" run queue --producers 1,2 --consumers 1,2 --mode blocking --capacity 64 --duration 0.05 \
+  --warmup 0.01 --repeat 1 --format json --out "$tmp/q.json" --quiet || fail "queue run exited $?"
+python3 - "$tmp/q.json" <<'PY' || fail "queue json check"
+import json, sys
+rs = json.load(open(sys.argv[1]))["results"]
+assert rs, "no queue results"
+for r in rs:
+    p = r["params"]
+    assert r["threads"] == p["producers"] + p["consumers"], r
+    assert p["mode"] == "blocking" and p["capacity"] == 64, p
+    assert r["verified"] is True, r
+print("queue json ok")
+PY
 echo "1 passed, 0 failed"

@@ -8,6 +8,7 @@
 
 #include "contend/harness.h"
 #include "contend/lock.h"
+#include "contend/queue.h"
 #include "test_util.h"
 
 /* A workload whose verify step always fails: the runner must report it, not hide it. */
@@ -43,8 +44,8 @@ static bool verify_ok(void *s, const ct_thread *th, unsigned n, char *msg, size_
 }
 static void teardown(void *s) { (void)s; }
 
-static ct_workload test_workload = {"test", "test", "one op", one_impl, impl_name, impl_name,
-                                    setup, spin_main, verify_ok, teardown, NULL};
+static ct_workload test_workload = {"test", "test", false, "one op", one_impl, impl_name, impl_name,
+                                    setup, spin_main, verify_ok, teardown, NULL, NULL};
 
 static void test_stats(void)
 {
@@ -108,14 +109,26 @@ static void test_every_workload_verifies(void)
         const ct_workload *w = ct_workload_get(wi);
         for (size_t i = 0; i < w->impl_count(); i++) {
             for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+                unsigned n = threads[k];
+                memset(&cfg.params, 0, sizeof cfg.params);
                 cfg.params.cs_ns = k == 2 ? 50 : 0;
                 cfg.params.think_ns = k == 1 ? 20 : 0;
+                if (w->producer_consumer) {
+                    /* 1:1, 1:2 and 2:2, small capacity, try and blocking modes. */
+                    const ct_queue_class *qc = ct_queue_class_find(w->impl_name(i));
+                    cfg.params.producers = k == 2 ? 2 : 1;
+                    cfg.params.consumers = k == 0 ? 1 : 2;
+                    if (qc && qc->max_consumers && cfg.params.consumers > qc->max_consumers)
+                        continue;
+                    cfg.params.capacity = 4;
+                    cfg.params.mode = k == 1 ? CT_MODE_TRY : CT_MODE_BLOCKING;
+                    n = cfg.params.producers + cfg.params.consumers;
+                }
                 ct_result r;
                 char err[256];
-                int rc = ct_run_point(w, w->impl_name(i), threads[k], &cfg, &r, err, sizeof err);
-                CT_CHECK(rc == 0, "%s %s x%u: %s", w->name, w->impl_name(i), threads[k], err);
-                CT_CHECK(r.verified, "%s %s x%u: %s", w->name, w->impl_name(i), threads[k],
-                         r.verify_msg);
+                int rc = ct_run_point(w, w->impl_name(i), n, &cfg, &r, err, sizeof err);
+                CT_CHECK(rc == 0, "%s %s x%u: %s", w->name, w->impl_name(i), n, err);
+                CT_CHECK(r.verified, "%s %s x%u: %s", w->name, w->impl_name(i), n, r.verify_msg);
             }
         }
     }

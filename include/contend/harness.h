@@ -57,9 +57,15 @@ static inline void ct_work_ns(uint64_t ns)
 
 /* ---- parameters, threads ------------------------------------------------------------- */
 
+typedef enum ct_queue_mode { CT_MODE_TRY = 0, CT_MODE_BLOCKING = 1 } ct_queue_mode;
+
 typedef struct ct_params {
     uint64_t cs_ns;    /* extra work while holding the shared resource (critical section) */
     uint64_t think_ns; /* private work between operations */
+    /* Queue workloads (0 producers: not a queue run): threads = producers + consumers. */
+    unsigned producers, consumers;
+    uint64_t capacity;
+    ct_queue_mode mode;
 } ct_params;
 
 enum { CT_PHASE_WARMUP = 0, CT_PHASE_MEASURE = 1, CT_PHASE_STOP = 2 };
@@ -80,6 +86,9 @@ typedef struct ct_thread {
     uint64_t ops_at_measure_start, ops_at_measure_end;
     uint64_t measure_start_ns, measure_end_ns;
     void *hw;                        /* ct_hw_session *, NULL when counters are off */
+    bool uncounted;                  /* set by the workload: this thread's ops are not the
+                                      * figure of merit (a queue's producers: items/s counts
+                                      * pops), so throughput and fairness leave it out */
     int pin_error;                   /* errno from pinning, 0 = fine */
 } ct_thread;
 
@@ -122,6 +131,7 @@ static inline const ct_params *ct_thread_params(const ct_thread *t)
 typedef struct ct_workload {
     const char *name;
     const char *summary;
+    bool producer_consumer;        /* threads = producers + consumers (--producers/--consumers) */
     const char *latency_note;      /* what one timed op spans, e.g. "lock..unlock" */
     size_t (*impl_count)(void);
     const char *(*impl_name)(size_t i);
@@ -134,6 +144,9 @@ typedef struct ct_workload {
     bool (*verify)(void *shared, const ct_thread *threads, unsigned nthreads, char *msg,
                    size_t msglen);
     void (*teardown)(void *shared);
+    /* Optional: called by the runner right after it raises the stop flag, before joining, to
+     * release threads that may be blocked inside the workload (a queue closes itself). */
+    void (*stop)(void *shared);
     /* Optional: the implementation this one is judged against (reports show the slowdown and
      * the extra line transfers per op against it); NULL, or returning NULL, for none. */
     const char *(*baseline)(const char *impl);

@@ -13,6 +13,7 @@
 
 #include "contend/harness.h"
 #include "contend/lock.h"
+#include "contend/queue.h"
 #include "hw_counters.h"
 #include "probe.h"
 #include "topology.h"
@@ -99,7 +100,10 @@ typedef struct options {
     const char *out;
     bool quick;
     bool quiet;
-    bool cfg_given_duration, cfg_given_repeat, cfg_given_warmup;
+    bool cfg_given_duration, cfg_given_repeat, cfg_given_warmup, pin_given;
+    unsigned producers[MAX_LIST], consumers[MAX_LIST];
+    size_t nproducers, nconsumers;
+    bool capacity_given, mode_given;
 } options;
 
 enum { OPT_RUN = 1, OPT_SUITE = 2 };
@@ -118,6 +122,8 @@ static const flag_spec flags[] = {
     {"--format", true, OPT_RUN | OPT_SUITE},   {"--out", true, OPT_RUN | OPT_SUITE},
     {"--sample", true, OPT_RUN | OPT_SUITE},   {"--no-hw", false, OPT_RUN | OPT_SUITE},
     {"--quiet", false, OPT_RUN | OPT_SUITE},   {"--quick", false, OPT_SUITE},
+    {"--producers", true, OPT_RUN},   {"--consumers", true, OPT_RUN},
+    {"--capacity", true, OPT_RUN},    {"--mode", true, OPT_RUN},
 };
 
 static void apply_flag(options *o, const char *name, const char *value)
@@ -148,6 +154,22 @@ static void apply_flag(options *o, const char *name, const char *value)
         if (ct_pin_mode_parse(value, &m))
             usage_error("--pin: '%s' is not none, compact or scatter", value);
         o->cfg.pin = (int)m;
+        o->pin_given = true;
+    } else if (!strcmp(name, "--producers")) {
+        o->nproducers = parse_threads(name, value, o->producers);
+    } else if (!strcmp(name, "--consumers")) {
+        o->nconsumers = parse_threads(name, value, o->consumers);
+    } else if (!strcmp(name, "--capacity")) {
+        o->cfg.params.capacity = parse_uint(name, value, 1, 1ull << 30, "a queue capacity");
+        o->capacity_given = true;
+    } else if (!strcmp(name, "--mode")) {
+        if (!strcmp(value, "try"))
+            o->cfg.params.mode = CT_MODE_TRY;
+        else if (!strcmp(value, "blocking"))
+            o->cfg.params.mode = CT_MODE_BLOCKING;
+        else
+            usage_error("--mode: '%s' is not try or blocking", value);
+        o->mode_given = true;
     } else if (!strcmp(name, "--format")) {
         if (ct_format_parse(value, &o->format))
             usage_error("--format: '%s' is not table, csv or json", value);
@@ -216,6 +238,7 @@ typedef struct plan_item {
     const char *impl;
     unsigned threads;
     ct_params params;
+    int pin; /* ct_pin_mode */
 } plan_item;
 
 static int run_plan(const plan_item *items, size_t n, const ct_run_config *base, ct_report *rep,
@@ -225,6 +248,7 @@ static int run_plan(const plan_item *items, size_t n, const ct_run_config *base,
     for (size_t i = 0; i < n; i++) {
         ct_run_config cfg = *base;
         cfg.params = items[i].params;
+        cfg.pin = items[i].pin;
         if (progress)
             fprintf(stderr, "\r\033[K[%zu/%zu] %s %s x%u", i + 1, n, items[i].w->name,
                     items[i].impl, items[i].threads);
@@ -289,6 +313,11 @@ static void print_run_help(void)
           "  --repeat R          runs per point, 1..100; median, min and max (default 3)\n"
           "  --cs-ns N           extra work inside the critical section, ns (default 0)\n"
           "  --think-ns N        private work between operations, ns (default 0)\n"
+          "  queue workloads take, instead of --threads:\n"
+          "  --producers LIST    producer counts (default 1,2,4), paired with --consumers\n"
+          "  --consumers LIST    consumer counts (default: as many as producers)\n"
+          "  --capacity N        queue capacity, 1..2^30 (default 1024)\n"
+          "  --mode M            try | blocking (default try); pinned compact by default\n"
           "  --pin MODE          none | compact | scatter (hwloc; default none)\n"
           "  --sample N          time one op in N for latency; 0 = off (default 4096)\n"
           "  --no-hw             do not open hardware counters\n"
@@ -359,18 +388,71 @@ static int cmd_run(int argc, char **argv)
         if (!ct_workload_has_impl(w, o.impls[i]))
             usage_error("run: %s has no implementation '%s' (see 'contend list')", w->name,
                         o.impls[i]);
-    if (!o.threads_given)
-        o.nthreads = parse_threads("--threads", "1,2,4,8", o.threads);
+    /* Producer/consumer workloads take --producers and --consumers (paired item by item; a
+     * single value pairs with every value of the other list); the rest take --threads. */
+    ct_params params[MAX_LIST];
+    size_t npoints;
+    if (w->producer_consumer) {
+        if (o.threads_given)
+            usage_error("run: %s takes --producers and --consumers, not --threads", w->name);
+        if (!o.nproducers)
+            o.nproducers = parse_threads("--producers", "1,2,4", o.producers);
+        if (!o.nconsumers) { /* default: as many consumers as producers */
+            memcpy(o.consumers, o.producers, sizeof o.producers);
+            o.nconsumers = o.nproducers;
+        }
+        if (o.nproducers != o.nconsumers && o.nproducers != 1 && o.nconsumers != 1)
+            usage_error("run: --producers has %zu values and --consumers %zu: give equally many,"
+                        " or one", o.nproducers, o.nconsumers);
+        npoints = o.nproducers > o.nconsumers ? o.nproducers : o.nconsumers;
+        for (size_t i = 0; i < npoints; i++) {
+            params[i] = o.cfg.params;
+            params[i].producers = o.producers[o.nproducers == 1 ? 0 : i];
+            params[i].consumers = o.consumers[o.nconsumers == 1 ? 0 : i];
+            if (params[i].producers + params[i].consumers > MAX_THREADS)
+                usage_error("run: %u producers + %u consumers is more than %u threads",
+                            params[i].producers, params[i].consumers, MAX_THREADS);
+            if (!o.capacity_given)
+                params[i].capacity = 1024;
+            o.threads[i] = params[i].producers + params[i].consumers;
+        }
+        /* Queue runs are pinned by default: on 2 cores an unpinned 1:1 run is bimodal (both
+         * threads on one CPU hand items over far faster than across CPUs). */
+        if (!o.pin_given)
+            o.cfg.pin = CT_PIN_COMPACT;
+    } else {
+        if (o.nproducers || o.nconsumers || o.capacity_given || o.mode_given)
+            usage_error("run: %s takes --threads, not --producers/--consumers/--capacity/--mode",
+                        w->name);
+        if (!o.threads_given)
+            o.nthreads = parse_threads("--threads", "1,2,4,8", o.threads);
+        npoints = o.nthreads;
+        for (size_t i = 0; i < npoints; i++)
+            params[i] = o.cfg.params;
+    }
     size_t nimpl = o.nimpls ? o.nimpls : w->impl_count();
-    size_t n = nimpl * o.nthreads;
+    size_t n = nimpl * npoints;
     plan_item *plan = calloc(n, sizeof *plan);
     if (!plan)
         return 1;
     size_t k = 0;
     for (size_t i = 0; i < nimpl; i++)
-        for (size_t t = 0; t < o.nthreads; t++)
-            plan[k++] = (plan_item){w, o.nimpls ? o.impls[i] : w->impl_name(i), o.threads[t],
-                                    o.cfg.params};
+        for (size_t t = 0; t < npoints; t++) {
+            const char *impl = o.nimpls ? o.impls[i] : w->impl_name(i);
+            const ct_queue_class *qc = w->producer_consumer ? ct_queue_class_find(impl) : NULL;
+            if (qc && ((qc->max_producers && params[t].producers > qc->max_producers) ||
+                       (qc->max_consumers && params[t].consumers > qc->max_consumers))) {
+                if (o.nimpls) { /* asked for by name: say why it cannot run */
+                    free(plan);
+                    usage_error("run: %s allows at most %u producer(s) and %u consumer(s), not"
+                                " %u:%u", impl, qc->max_producers, qc->max_consumers,
+                                params[t].producers, params[t].consumers);
+                }
+                continue; /* all implementations: skip the ones this mix does not fit */
+            }
+            plan[k++] = (plan_item){w, impl, o.threads[t], params[t], o.cfg.pin};
+        }
+    n = k;
     FILE *out = o.out ? open_out(o.out) : stdout;
     ct_report rep = {0};
     ct_probe_summary(); /* the machine section reports the limits measured before the run */
@@ -395,10 +477,13 @@ typedef struct suite_entry {
 } suite_entry;
 
 static const suite_entry suite[] = {
-    {"counter", "1,2,4,8", {0, 0}, true},
-    {"counter", "1,2,4,8", {50, 200}, false},
-    {"false-sharing", "1,2,4", {0, 0}, true},
-    {"false-sharing", "8", {0, 0}, false},
+    {"counter", "1,2,4,8", {.cs_ns = 0, .think_ns = 0}, true},
+    {"counter", "1,2,4,8", {.cs_ns = 50, .think_ns = 200}, false},
+    {"false-sharing", "1,2,4", {.cs_ns = 0}, true},
+    {"false-sharing", "8", {.cs_ns = 0}, false},
+    /* Queue entries: the list is producers, with as many consumers (1:1, 2:2, ...). */
+    {"queue", "1,2", {.capacity = 1024, .mode = CT_MODE_TRY}, true},
+    {"queue", "1,4,8", {.capacity = 1024, .mode = CT_MODE_BLOCKING}, true},
 };
 
 static int mkdir_p(const char *path)
@@ -460,8 +545,20 @@ static int cmd_suite(int argc, char **argv)
         size_t nt = o.threads_given ? o.nthreads : parse_threads("suite", suite[s].threads, threads);
         const unsigned *tl = o.threads_given ? o.threads : threads;
         for (size_t i = 0; i < w->impl_count(); i++)
-            for (size_t t = 0; t < nt; t++)
-                plan[n++] = (plan_item){w, w->impl_name(i), tl[t], suite[s].params};
+            for (size_t t = 0; t < nt; t++) {
+                ct_params params = suite[s].params;
+                unsigned threads_t = tl[t];
+                if (w->producer_consumer) {
+                    params.producers = params.consumers = tl[t];
+                    threads_t = 2 * tl[t];
+                    const ct_queue_class *qc = ct_queue_class_find(w->impl_name(i));
+                    if (qc && qc->max_producers && tl[t] > qc->max_producers)
+                        continue; /* spsc runs only 1:1 */
+                }
+                /* Queue runs are pinned unless --pin says otherwise (see cmd_run). */
+                int pin = w->producer_consumer && !o.pin_given ? CT_PIN_COMPACT : o.cfg.pin;
+                plan[n++] = (plan_item){w, w->impl_name(i), threads_t, params, pin};
+            }
     }
     ct_report rep = {0};
     ct_probe_summary(); /* the machine section reports the limits measured before the run */

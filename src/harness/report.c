@@ -61,7 +61,8 @@ void ct_report_finish(ct_report *r)
             const ct_result *b = &r->results[k];
             if (strcmp(b->bench, x->bench) || strcmp(b->impl, x->baseline_impl) ||
                 b->threads != x->threads || b->params.cs_ns != x->params.cs_ns ||
-                b->params.think_ns != x->params.think_ns)
+                b->params.think_ns != x->params.think_ns ||
+                b->params.producers != x->params.producers || b->params.mode != x->params.mode)
                 continue;
             x->has_baseline = true;
             x->slowdown = x->ops_per_s > 0 ? b->ops_per_s / x->ops_per_s : -1;
@@ -214,10 +215,17 @@ static void json_result(FILE *f, const ct_result *r)
     fputs(", \"impl\": ", f);
     json_string(f, r->impl);
     fprintf(f, ", \"threads\": %u,\n     \"params\": {\"cs_ns\": %llu, \"think_ns\": %llu,"
-               " \"duration_s\": %g, \"warmup_s\": %g, \"repeat\": %u, \"pin\": \"%s\"},\n",
+               " \"duration_s\": %g, \"warmup_s\": %g, \"repeat\": %u, \"pin\": \"%s\"",
             r->threads, (unsigned long long)r->params.cs_ns,
             (unsigned long long)r->params.think_ns, r->duration_s, r->warmup_s, r->repeat,
             ct_pin_mode_name((ct_pin_mode)r->pin));
+    if (r->params.producers)
+        fprintf(f, ",\n                \"producers\": %u, \"consumers\": %u, \"mode\": \"%s\","
+                   " \"capacity\": %llu",
+                r->params.producers, r->params.consumers,
+                r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
+                (unsigned long long)r->params.capacity);
+    fputs("},\n", f);
     fputs("     \"ops_per_s\": ", f);
     json_number(f, r->ops_per_s);
     fputs(", \"ops_per_s_min\": ", f);
@@ -316,7 +324,7 @@ static void fmt_ns(char *buf, size_t len, double ns, bool have)
 
 void ct_report_write_table_header(FILE *f)
 {
-    fprintf(f, "%-15s %3s %9s %6s %7s %7s %7s %8s %9s %8s %5s %4s\n", "impl", "thr", "ops/s",
+    fprintf(f, "%-15s %5s %8s %6s %7s %7s %7s %8s %9s %8s %5s %4s\n", "impl", "thr", "ops/s",
             "+-%", "p50ns", "p99ns", "p99.9ns", "max ns", "cpu ns/op", "invol-cs", "jain",
             "ok");
 }
@@ -337,7 +345,12 @@ void ct_report_write_table_row(FILE *f, const ct_result *r)
     double spread = r->ops_per_s > 0
                         ? 100.0 * (r->ops_per_s_max - r->ops_per_s_min) / (2 * r->ops_per_s)
                         : 0;
-    fprintf(f, "%-15.15s %3u %9s %6.1f %7s %7s %7s %8s %9s %8ld %5.2f %4s\n", r->impl, r->threads,
+    char thr[16];
+    if (r->params.producers)
+        snprintf(thr, sizeof thr, "%u:%u", r->params.producers, r->params.consumers);
+    else
+        snprintf(thr, sizeof thr, "%u", r->threads);
+    fprintf(f, "%-15.15s %5s %8s %6.1f %7s %7s %7s %8s %9s %8ld %5.2f %4s\n", r->impl, thr,
             ops, spread, p50, p99, p999, mx, cpu, r->ctx_involuntary, r->jain,
             r->verified ? "ok" : "FAIL");
 }
@@ -345,16 +358,24 @@ void ct_report_write_table_row(FILE *f, const ct_result *r)
 static bool same_group(const ct_result *a, const ct_result *b)
 {
     return strcmp(a->bench, b->bench) == 0 && a->params.cs_ns == b->params.cs_ns &&
-           a->params.think_ns == b->params.think_ns;
+           a->params.think_ns == b->params.think_ns && a->params.mode == b->params.mode &&
+           a->params.capacity == b->params.capacity;
 }
 
 static void table_group_heading(FILE *f, const ct_result *r)
 {
-    fprintf(f, "\n%s  cs=%lluns think=%lluns  (ops/s median of %u x %gs; latency: 1 op in %llu"
-               " timed)\n",
-            r->bench, (unsigned long long)r->params.cs_ns,
-            (unsigned long long)r->params.think_ns, r->repeat, r->duration_s,
-            (unsigned long long)r->sample_period);
+    if (r->params.producers)
+        fprintf(f, "\n%s  mode=%s capacity=%llu pin=%s  (items/s median of %u x %gs; thr ="
+                   " producers:consumers; latency push to pop, 1 item in 4096)\n",
+                r->bench, r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
+                (unsigned long long)r->params.capacity, ct_pin_mode_name((ct_pin_mode)r->pin),
+                r->repeat, r->duration_s);
+    else
+        fprintf(f, "\n%s  cs=%lluns think=%lluns  (ops/s median of %u x %gs; latency: 1 op in"
+                   " %llu timed)\n",
+                r->bench, (unsigned long long)r->params.cs_ns,
+                (unsigned long long)r->params.think_ns, r->repeat, r->duration_s,
+                (unsigned long long)r->sample_period);
 }
 
 void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
@@ -369,7 +390,7 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
         }
         fputs("  ]\n}\n", f);
     } else if (fmt == CT_FORMAT_CSV) {
-        fputs("bench,impl,threads,cs_ns,think_ns,duration_s,repeat,ops_per_s,ops_per_s_min,"
+        fputs("bench,impl,threads,cs_ns,think_ns,producers,consumers,mode,capacity,duration_s,repeat,ops_per_s,ops_per_s_min,"
               "ops_per_s_max,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,stdev_ns,"
               "latency_samples,cpu_ns_per_op,ctx_voluntary,ctx_involuntary,jain,min_share,"
               "max_share,cycles_per_op,instructions_per_op,cache_misses_per_op,baseline,slowdown,"
@@ -377,10 +398,14 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
               f);
         for (size_t i = 0; i < rep->count; i++) {
             const ct_result *r = &rep->results[i];
-            fprintf(f, "%s,%s,%u,%llu,%llu,%g,%u,%.1f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%.1f,"
-                       "%.1f,%llu,%.2f,%ld,%ld,%.4f,%.4f,%.4f,",
+            fprintf(f, "%s,%s,%u,%llu,%llu,%u,%u,%s,%llu,%g,%u,%.1f,%.1f,%.1f,%llu,%llu,%llu,%llu,"
+                       "%llu,%.1f,%.1f,%llu,%.2f,%ld,%ld,%.4f,%.4f,%.4f,",
                     r->bench, r->impl, r->threads, (unsigned long long)r->params.cs_ns,
-                    (unsigned long long)r->params.think_ns, r->duration_s, r->repeat,
+                    (unsigned long long)r->params.think_ns, r->params.producers,
+                    r->params.consumers,
+                    r->params.producers ? (r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try")
+                                        : "",
+                    (unsigned long long)r->params.capacity, r->duration_s, r->repeat,
                     r->ops_per_s, r->ops_per_s_min, r->ops_per_s_max,
                     (unsigned long long)r->latency.p50, (unsigned long long)r->latency.p90,
                     (unsigned long long)r->latency.p99, (unsigned long long)r->latency.p999,

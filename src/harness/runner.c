@@ -197,6 +197,8 @@ static int run_once(const ct_workload *w, const char *impl, unsigned n, const ct
     uint64_t t1 = ct_now_ns();
     getrusage(RUSAGE_SELF, &r1);
     atomic_store_explicit(&ctl->phase, CT_PHASE_STOP, memory_order_relaxed);
+    if (w->stop)
+        w->stop(shared);
     rc = 0;
 
 join:
@@ -205,10 +207,13 @@ join:
     if (rc == 0) {
         memset(out, 0, sizeof *out);
         out->hw_valid = ctl->hw;
+        unsigned ncounted = 0;
         for (unsigned i = 0; i < n; i++) {
             ct_thread *t = &threads[i];
-            counts[i] = t->ops_at_measure_end - t->ops_at_measure_start;
-            out->measured_ops += counts[i];
+            if (!t->uncounted) {
+                counts[ncounted] = t->ops_at_measure_end - t->ops_at_measure_start;
+                out->measured_ops += counts[ncounted++];
+            }
             ct_hist_merge(lat, t->hist);
             if (t->pin_error && !out->pin_error)
                 out->pin_error = t->pin_error;
@@ -227,7 +232,7 @@ join:
         out->cpu_ns_per_op = out->measured_ops ? cpu / (double)out->measured_ops : -1;
         out->ctx_vol = r1.ru_nvcsw - r0.ru_nvcsw;
         out->ctx_invol = r1.ru_nivcsw - r0.ru_nivcsw;
-        ct_fairness(counts, n, &out->jain, &out->min_share, &out->max_share);
+        ct_fairness(counts, ncounted, &out->jain, &out->min_share, &out->max_share);
         *verified = w->verify(shared, threads, n, vmsg, vmsglen);
     }
 out:

@@ -1,0 +1,58 @@
+/* contend/queue.h: the bounded-queue family and its registry.
+ *
+ * Every queue is reachable two ways:
+ *  - typed, for users who want no indirection: contend/mpmc.h (ct_mpmc_*, lock-free, any
+ *    number of producers and consumers), contend/spsc.h (ct_spsc_*, one producer and one
+ *    consumer, hot paths inline), contend/mutex_queue.h (ct_mutexq_*, one mutex and two
+ *    condition variables: the baseline);
+ *  - through the registry below, a class table per queue, which the harness and users' own
+ *    benchmarks use to treat all queues alike.
+ *
+ * Semantics common to every class (and to the typed APIs behind them):
+ *  - An item is any void *, NULL included: the queue never looks at it, never frees it, and
+ *    has no "empty" marker value. Items come out in FIFO order: all items pushed by one
+ *    producer are popped in the order that producer pushed them (by one consumer, or spread
+ *    over several consumers each of which sees them in that order).
+ *  - Bounded: create(capacity) fails with NULL and errno EINVAL for capacity 0 or above 2^30,
+ *    ENOMEM when memory runs out. A class may round capacity up (spsc: to a power of two),
+ *    never down: at least `capacity` items fit.
+ *  - try_push / try_pop never wait (no sleep, no spinning on another thread's progress).
+ *    They fail only when the queue really is full (try_push) or empty (try_pop), or closed:
+ *    a failure is never spurious. After close, try_push always fails and try_pop still
+ *    returns the remaining items, failing once the queue is empty.
+ *  - push / pop wait as long as needed (each class chooses how: spin, yield, sleep). push
+ *    returns false once the queue is closed (the item was not enqueued); pop returns false
+ *    once the queue is closed and empty. Neither fails for any other reason.
+ *  - close is idempotent, may be called from any thread, wakes every waiter in push and pop,
+ *    and leaves the items already in the queue poppable: every push that returned true
+ *    yields an item that a pop or try_pop will return.
+ *  - destroy frees the queue, not the items. Call it only when no thread is inside any
+ *    operation on it any more (joined, or synchronized with after its last return).
+ *  - max_producers / max_consumers: how many threads may push / pop concurrently (0 = any
+ *    number). Using more is undefined behaviour, not a checked error: spsc says 1 and 1.
+ *
+ * Registered names: mpmc, mutex, spsc (src/queues/queue_list.h).
+ */
+#ifndef CONTEND_QUEUE_H
+#define CONTEND_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ct_queue_class {
+    const char *name, *summary;
+    unsigned max_producers, max_consumers;   /* 0 = any number; spsc says 1 and 1 */
+    void *(*create)(size_t capacity);        /* NULL + errno on bad capacity */
+    void  (*destroy)(void *q);
+    bool  (*try_push)(void *q, void *item);
+    bool  (*try_pop)(void *q, void **item);
+    bool  (*push)(void *q, void *item);      /* waits; false once closed */
+    bool  (*pop)(void *q, void **item);      /* waits; false once closed and empty */
+    void  (*close)(void *q);
+} ct_queue_class;
+
+size_t ct_queue_class_count(void);
+const ct_queue_class *ct_queue_class_get(size_t i);          /* NULL when i >= count */
+const ct_queue_class *ct_queue_class_find(const char *name); /* NULL when unknown */
+
+#endif
