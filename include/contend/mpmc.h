@@ -118,7 +118,11 @@ bool ct_mpmc_pop(ct_mpmc *q, void **item);
 
 /* As push / pop, until a CLOCK_MONOTONIC deadline (ns; 0 means no deadline). false with
  * errno ETIMEDOUT when the deadline passes first, EPIPE when closed (pop: closed and empty).
- * The deadline is checked between waits: a call may return somewhat after it, never before. */
+ * The deadline is checked between waits: a call may return somewhat after it, never before.
+ * It is not checked while the call spins on a cell that another thread has claimed but not yet
+ * published (or popped but not yet freed): a peer preempted in that window delays the return
+ * for as long as it stays descheduled (the one place the queue is not lock-free, above).
+ * errno is meaningful only when a call returns false. */
 bool ct_mpmc_push_until(ct_mpmc *q, void *item, uint64_t deadline_ns);
 bool ct_mpmc_pop_until(ct_mpmc *q, void **item, uint64_t deadline_ns);
 

@@ -3,6 +3,7 @@
 #include "contend/eventcount.h"
 
 #include <errno.h>
+#include <sched.h>
 
 #include "contend/wait.h"
 
@@ -50,8 +51,13 @@ int ct_eventcount_commit_wait(ct_eventcount *ec, uint32_t key, uint64_t deadline
      * the deadline ends the wait. */
     while (atomic_load_explicit(&ec->epoch, memory_order_acquire) == key) {
         if (ct_futex_wait(&ec->epoch, key, deadline_ns) != 0) {
-            /* ETIMEDOUT (or an unexpected futex error, reported the same way: the caller
-             * rechecks its condition and may wait again). */
+            if (errno != ETIMEDOUT) {
+                /* An unexpected futex error (EFAULT, ENOSYS under a seccomp filter...): the
+                 * caller rechecks and may wait again; yield so that such a loop does not
+                 * spin a CPU at full speed. */
+                sched_yield();
+            }
+            /* ETIMEDOUT, or the error above, reported the same way. */
             if (atomic_load_explicit(&ec->epoch, memory_order_acquire) == key) {
                 rc = -1;
                 break;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,9 @@
 #define CT_MPMC_CELL_ALIGN 16
 #endif
 _Static_assert(CT_MPMC_CELL_ALIGN >= 16 && CT_CACHE_LINE % 16 == 0, "a cell never straddles lines");
+/* The cell array starts CT_PAD-aligned (aligned_alloc(CT_PAD), header a multiple of CT_PAD), so
+ * no cell can ask for more alignment than that. */
+_Static_assert(CT_MPMC_CELL_ALIGN <= CT_PAD, "CT_MPMC_CELL_ALIGN may not exceed CT_PAD");
 
 typedef struct cell {
     _Alignas(CT_MPMC_CELL_ALIGN) _Atomic uint64_t seq; /* whose turn: see mpmc.h */
@@ -210,7 +214,11 @@ ct_mpmc *ct_mpmc_create(size_t capacity)
     size_t cap = 2;
     while (cap < capacity)
         cap <<= 1;
-    /* No overflow: cap <= 2^30 and a cell is at most a few lines. */
+    /* cap <= 2^30, but cap * sizeof(cell) can still overflow a 32-bit size_t. */
+    if (cap > (SIZE_MAX - sizeof(struct ct_mpmc) - CT_PAD) / sizeof(cell)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     size_t bytes = sizeof(struct ct_mpmc) + cap * sizeof(cell);
     bytes = (bytes + CT_PAD - 1) / CT_PAD * CT_PAD; /* aligned_alloc wants a multiple */
     ct_mpmc *q = aligned_alloc(CT_PAD, bytes);
