@@ -386,6 +386,81 @@ static void test_close(const ct_queue_class *c)
     run_close(c, true, np < 3 ? np : 3);
 }
 
+/* ---- close racing a running producer and consumer ---------------------------------------- */
+
+/* One producer pushes 0, 1, 2, ... until push() fails (every other item first tries try_push),
+ * one consumer pops until pop() fails (every other item first tries try_pop), and a third
+ * thread closes the queue at a varying moment. Every push that returned true must come out,
+ * in order, before the consumer's pop reports closed and empty: a push racing close either got
+ * its item in or failed. Capacity 2, so both sides often find the ring full or empty and sleep. */
+typedef struct race_arg {
+    CT_CACHE_ALIGNED const ct_queue_class *cls;
+    void *q;
+    int role;          /* 0 producer, 1 consumer, 2 closer */
+    unsigned delay_us; /* closer: before close */
+    uint64_t count;    /* producer: successful pushes; consumer: items popped */
+} race_arg;
+
+static void *race_main(void *arg)
+{
+    race_arg *a = arg;
+    ct_test_start_barrier();
+    if (a->role == 2) {
+        sleep_us(a->delay_us);
+        a->cls->close(a->q);
+    } else if (a->role == 0) {
+        for (uint64_t i = 0;; i++) {
+            bool ok;
+            /* The class API promises no errno: on a try failure (full or closed) let the
+             * blocking call decide. */
+            ok = (i & 1) && a->cls->try_push(a->q, item_of(0, a->count));
+            if (!ok)
+                ok = a->cls->push(a->q, item_of(0, a->count));
+            if (!ok)
+                break;
+            a->count++;
+        }
+        void *it = NULL;
+        CT_CHECK(!a->cls->push(a->q, it) && !a->cls->try_push(a->q, it),
+                 "%s: push succeeded after a push failed on close", a->cls->name);
+    } else {
+        for (uint64_t i = 0;; i++) {
+            void *it;
+            bool ok;
+            ok = (i & 1) && a->cls->try_pop(a->q, &it);
+            if (!ok)
+                ok = a->cls->pop(a->q, &it);
+            if (!ok)
+                break;
+            CT_CHECK(it == item_of(0, a->count), "%s: close race: popped %p, expected item %llu",
+                     a->cls->name, it, (unsigned long long)a->count);
+            a->count++;
+        }
+    }
+    return NULL;
+}
+
+static void test_close_race(const ct_queue_class *c)
+{
+    for (unsigned round = 0; round < 60; round++) {
+        void *q = c->create(2);
+        CT_CHECK(q != NULL, "%s: create(2)", c->name);
+        race_arg args[3];
+        memset(args, 0, sizeof args);
+        for (int i = 0; i < 3; i++) {
+            args[i].cls = c;
+            args[i].q = q;
+            args[i].role = i;
+            args[i].delay_us = round * 37u % 700u;
+        }
+        ct_test_run_threads(3, race_main, args, sizeof args[0]);
+        CT_CHECK(args[0].count == args[1].count,
+                 "%s: close race round %u: %llu pushed, %llu popped", c->name, round,
+                 (unsigned long long)args[0].count, (unsigned long long)args[1].count);
+        c->destroy(q);
+    }
+}
+
 /* ---- typed extras ------------------------------------------------------------------------ */
 
 static void test_mutexq_typed(void)
@@ -465,6 +540,7 @@ int main(void)
         test_bad_capacity(c);
         test_single_thread(c);
         test_close(c);
+        test_close_race(c);
         test_stress(c);
         printf("queue %-8s ok (%.1f s)\n", c->name, (double)(now_ns() - t0) / 1e9);
         fflush(stdout);

@@ -13,42 +13,70 @@
  * most one thread pops (try_pop, pop, pop_until). The roles may pass to another thread only
  * through some synchronization (a join, a mutex, a release/acquire pair). Violating it is
  * undefined behaviour: lost or duplicated items, torn cached indices; it is not detected.
- * close, capacity and size may be called from any thread.
+ * close, capacity and size may be called from any thread (not from a signal handler that
+ * interrupted this queue's producer: close waits for an in-flight push attempt to finish).
  *
  * State:
  *   slots[0 .. cap), cap a power of two (the requested capacity rounded up), mask = cap - 1.
- *   tail  = (index of the next slot to write) | CT_SPSC__CLOSED once closed; producer writes
- *           the index, ct_spsc_close() sets the bit, both by RMW so neither loses the other's.
- *   head  = index of the next slot to read; consumer writes.
- * Indices run free (2^63 pushes would be needed to reach the CLOSED bit) and name slot
- * index & mask. Invariants: head <= tail_index <= head + cap; the items, oldest first, are
- * slots[i & mask] for i in [head, tail_index); head_cache <= head and tail_cache <= tail_index
- * (the caches only lag). A push succeeds only if the CLOSED bit is clear at its publishing
- * CAS, so "closed and empty" read from one load of tail is exact: pop never returns false
- * while a successful push's item is still in the ring.
+ *   tail    = index of the next slot to write; only the producer writes it (plain stores).
+ *   head    = index of the next slot to read; only the consumer writes it (plain stores).
+ *   closed  = bits CT_SPSC__CLOSING | CT_SPSC__SEALED, set (fetch_or) by ct_spsc_close() only.
+ *   pushing = 1 while the producer is inside a push attempt (between its check of closed and
+ *             its publish of tail), else 0; only the producer writes it.
+ * Indices run free and name slot index & mask. Invariants: head <= tail <= head + cap; the
+ * items, oldest first, are slots[i & mask] for i in [head, tail); head_cache <= head and
+ * tail_cache <= tail (the caches only lag). CLOSING makes every later push attempt fail;
+ * SEALED is set only after every push attempt that saw CLOSING clear has published (close
+ * waits for pushing == 0 after a barrier, see "Close"), so pop may report "closed and empty"
+ * only after an acquire load that sees SEALED followed by a load of tail that finds empty.
  *
- * Blocking: push/pop spin and yield a little (ct_backoff_snooze), then sleep on a futex.
- * Each side has a sleep flag (producer_sleeping, consumer_sleeping; also the futex words) in a
- * line pair of their own, written only around a sleep and read by the other side after every
- * publish: while nobody sleeps a publish costs one plain load of a shared-clean line and no
- * system call.
+ * Per-item cost: a publish (either side) is a plain release store of its index, a compiler
+ * barrier, and a load of the other side's sleep flag (a shared-clean line while nobody
+ * sleeps); the producer also writes pushing twice (its own line) and loads closed (read-mostly
+ * line). No locked instruction, no fence instruction, no system call. The store->load
+ * (Dekker) ordering that a sleeper and a closer need is supplied by *them*, on their cold path,
+ * with an asymmetric barrier: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (Linux >= 4.14,
+ * registered once per process by ct_spsc_create). Its guarantee: when it returns, every other
+ * thread of the process has passed a point B at which it executed a full memory barrier (or a
+ * context switch, which implies one), ordered after everything the caller did before the call
+ * and before everything the caller does after it. A thread whose store S and load L are in
+ * that program order (a compiler barrier, atomic_signal_fence, keeps them so) therefore has
+ * either S before B (the caller's later loads see S) or L after B (L sees the caller's earlier
+ * stores). This is the pattern of Linux's sys_membarrier, liburcu and folly's
+ * asymmetricHeavyBarrier. Without membarrier (old kernel, seccomp) the queue falls back, per
+ * queue at create time (q->asym false), to the symmetric C11 form: each such store becomes a
+ * seq_cst exchange and the barrier call is skipped, so all four accesses of each Dekker pair
+ * are seq_cst and lie in the single total order S (one locked instruction per publish, as
+ * before). Setting CONTEND_SPSC_NO_MEMBARRIER in the environment forces that fallback.
  *
  * No lost wakeup (the consumer sleeping on empty; the producer on full is symmetric with head
- * in place of tail, and close is one more publisher of tail):
- *   consumer: A: exchange(consumer_sleeping, 1)  B: load tail; if still empty, futex-wait
- *             while consumer_sleeping == 1
- *   producer: P: CAS tail (publish)  Q: load consumer_sleeping; if 1: exchange it to 0 and,
- *             if the exchange saw 1, futex-wake
- * A, B, P, Q are all seq_cst, so they lie in one total order S that agrees with program order
- * (A before B, P before Q). If B missed the item, B precedes P in S, so A < B < P < Q and Q
- * reads A's 1 or a later value of the flag; the only later writes are 0 by a waker (who then
- * wakes) or by the consumer itself on its way out of the sleep path. So either the consumer
- * sees the item, or the producer sees the flag and clears it; the kernel compares the flag
- * with 1 atomically with queueing the sleeper, so a clear before the wait makes the wait
- * return at once and a clear after it is followed by the wake. The Dekker-style store->load
- * ordering needs the publish itself to be a seq_cst RMW (x86: one LOCK-ed instruction per
- * operation); a release store plus a seq_cst fence would do too, but ThreadSanitizer does
- * not model standalone fences, so RMWs it is.
+ * in place of tail):
+ *   consumer: A: exchange(consumer_sleeping, 1) seq_cst; heavy barrier;  R: load tail and
+ *             closed; if still empty and not SEALED, futex-wait while consumer_sleeping == 1
+ *   producer: P: store tail release; compiler barrier;  Q: load consumer_sleeping; if 1:
+ *             ct__spsc_wake (exchange it to 0 and, if the exchange saw 1, futex-wake)
+ * asym: the producer's P and Q straddle its barrier point B. If P is before B, R (after the
+ * barrier returned) sees the item. Otherwise Q is after B and sees A's 1 or a later value; the
+ * only later writes are 0 by a waker (who then wakes) or by the consumer itself on its way
+ * out of the sleep path. Fallback: A, R, P (an exchange) and Q are seq_cst; if R missed P then
+ * A < R < P < Q in S and Q sees A. Either way the consumer sees the item or the producer sees
+ * the flag; the kernel compares the flag with 1 atomically with queueing the sleeper, so a
+ * clear before the wait makes the wait return at once and a clear after it is followed by the
+ * wake. Close towards a sleeper needs no asymmetry (close is cold): its fetch_or of closed
+ * and loads of the flags are seq_cst, as are A and the sleeper's load of closed.
+ *
+ * Close (ct_spsc_close): C1: fetch_or(closed, CLOSING) seq_cst; C2: heavy barrier; C3: wait
+ * until pushing == 0 (acquire); C4: fetch_or(closed, SEALED) seq_cst; C5: wake both sides.
+ * A push attempt: U1: store pushing = 1 (fallback: seq_cst exchange); compiler barrier;
+ * U2: load closed, EPIPE if CLOSING; write the slot; publish tail (release); U3: store
+ * pushing = 0 (release). If U1 is before the producer's barrier point B (fallback: if U2
+ * misses C1, then U1 < U2 < C1 < C3 in S), C3 reads U1's 1 or the later U3 0 and waits for U3: the publish happens before C3's acquire, before C4's release,
+ * before a consumer's acquire of SEALED and its re-read of tail, which then sees the item.
+ * Otherwise U2 is after B and sees CLOSING: the attempt fails and enqueues nothing. So a push
+ * racing close either gets its item in, poppable, or returns false, and pop never reports
+ * "closed and empty" while a pushed item is in the ring. C3 waits at most for one bounded
+ * push attempt (no sleep inside pushing == 1). While a close is in progress (C1..C4) a
+ * try_pop of an empty ring still says EAGAIN and pop keeps waiting; C5 follows C4.
  *
  * Lifetime: a wake may touch the flag after the woken side has returned, so destroy the queue
  * only when both sides (and any closer) have returned from their last call (contend/queue.h).
@@ -68,19 +96,22 @@
 #include "contend/chaos.h"
 
 #define CT_SPSC_MAX_CAPACITY ((size_t)1 << 30)
-#define CT_SPSC__CLOSED ((uint64_t)1 << 63)
-#define CT_SPSC__INDEX (CT_SPSC__CLOSED - 1)
+#define CT_SPSC__CLOSING 1u /* closed: push attempts from now on fail */
+#define CT_SPSC__SEALED 2u  /* closed and every successful push published: pop may say EPIPE */
 
 typedef struct ct_spsc {
-    /* Read-only after ct_spsc_create(): shared-clean in both caches. */
+    /* Read-mostly: written at create, and closed once more by ct_spsc_close(). */
     CT_PAD_ALIGNED void **slots;
-    uint64_t mask; /* capacity - 1 */
+    uint64_t mask;            /* capacity - 1 */
+    bool asym;                /* membarrier available: publishes need no fence (header) */
+    _Atomic uint32_t closed;  /* CT_SPSC__CLOSING | CT_SPSC__SEALED; close only, fetch_or */
     /* The producer's line pair. */
-    CT_PAD_ALIGNED _Atomic uint64_t tail; /* next index to write, | CT_SPSC__CLOSED */
+    CT_PAD_ALIGNED _Atomic uint64_t tail; /* next index to write */
+    _Atomic uint64_t pushing;             /* 1 inside a push attempt (the close handshake) */
     uint64_t head_cache;                  /* producer only: a head value read earlier */
     /* The consumer's line pair. */
     CT_PAD_ALIGNED _Atomic uint64_t head; /* next index to read */
-    uint64_t tail_cache;                  /* consumer only: a tail index read earlier */
+    uint64_t tail_cache;                  /* consumer only: a tail value read earlier */
     /* Sleep flags (0 awake, 1 asleep or about to be), also the futex words: read after every
      * publish by the other side, written only around a sleep. */
     CT_PAD_ALIGNED _Atomic uint32_t producer_sleeping;
@@ -107,38 +138,52 @@ void ct_spsc_close(ct_spsc *q);
 /* Internal: turns *flag from 1 to 0 and wakes its sleeper (out of line: the cold path). */
 void ct__spsc_wake(_Atomic uint32_t *flag);
 
+/* Internal: a store that a later load of another location must not pass (the store half of
+ * a Dekker pair, header). asym: a release store then a compiler barrier; the other side's
+ * heavy barrier does the rest. Fallback: a seq_cst exchange (one locked instruction). */
+static inline void ct__spsc_store_dekker(const ct_spsc *q, _Atomic uint64_t *p, uint64_t v)
+{
+    if (q->asym) {
+        atomic_store_explicit(p, v, memory_order_release);
+        atomic_signal_fence(memory_order_seq_cst);
+    } else {
+        atomic_exchange_explicit(p, v, memory_order_seq_cst);
+    }
+}
+
 /* Internal: one push attempt by the producer. 0, EAGAIN (full) or EPIPE (closed). */
 static inline int ct__spsc_push(ct_spsc *q, void *item)
 {
-    /* Relaxed: the index bits are ours (only the producer moves them), so this reads our own
-     * last CAS; the CLOSED bit set by a concurrent ct_spsc_close() may be missed here, and the
-     * CAS below catches it. */
+    /* Relaxed: only the producer writes tail, so this reads our own last store. */
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (t & CT_SPSC__CLOSED)
-        return EPIPE;
-    if (t - q->head_cache > q->mask) {
+    /* U1 (header, "Close"): enter the attempt before looking at closed. */
+    ct__spsc_store_dekker(q, &q->pushing, 1);
+    int err = 0;
+    /* U2. Seq_cst (a plain load on x86): the load half of the close Dekker pair; in the
+     * fallback it must be seq_cst, with asym the barrier makes relaxed enough. */
+    if (atomic_load_explicit(&q->closed, memory_order_seq_cst) & CT_SPSC__CLOSING) {
+        err = EPIPE;
+    } else if (t - q->head_cache > q->mask) {
         /* Full against the cached head: look at the real one. Acquire: pairs with the
-         * consumer's seq_cst (hence release) exchange of head in ct__spsc_pop(), so its read of
-         * the slot we are about to overwrite happens before our write. */
+         * consumer's release store of head in ct__spsc_pop(), so its read of the slot we are
+         * about to overwrite happens before our write. */
         q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
         if (t - q->head_cache > q->mask)
-            return EAGAIN;
+            err = EAGAIN;
     }
-    q->slots[t & q->mask] = item;
+    if (err == 0) {
+        q->slots[t & q->mask] = item;
+        CT_CHAOS();
+        /* P, the publish. Release: the slot write above happens before the consumer's acquire
+         * load of tail that sees t + 1. Dekker store half towards consumer_sleeping. */
+        ct__spsc_store_dekker(q, &q->tail, t + 1);
+    }
+    /* U3. Release: a closer whose acquire load (C3) sees this 0 also sees our publish. */
+    atomic_store_explicit(&q->pushing, 0, memory_order_release);
+    if (err)
+        return err;
     CT_CHAOS();
-    /* Publish. Release: the slot write above happens before the consumer's acquire load of
-     * tail that sees t + 1. Seq_cst: the store half of the store->load (Dekker) pattern with
-     * consumer_sleeping argued in the header comment. A CAS rather than a plain RMW because
-     * it must fail if ct_spsc_close() set CLOSED since our load: the item is then not
-     * enqueued (the slot write is dead, nobody reads past tail). Relaxed on failure: we return
-     * EPIPE and order nothing. */
-    uint64_t expect = t;
-    if (!atomic_compare_exchange_strong_explicit(&q->tail, &expect, t + 1, memory_order_seq_cst,
-                                                 memory_order_relaxed))
-        return EPIPE;
-    CT_CHAOS();
-    /* Seq_cst: the load half of the Dekker pattern (after our seq_cst CAS in S): sees the
-     * consumer's announcement if its re-check of tail missed our item. */
+    /* Q. Seq_cst (a plain load on x86): the load half of the Dekker pair (header). */
     if (atomic_load_explicit(&q->consumer_sleeping, memory_order_seq_cst))
         ct__spsc_wake(&q->consumer_sleeping);
     return 0;
@@ -151,23 +196,26 @@ static inline int ct__spsc_pop(ct_spsc *q, void **item)
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
     if (h == q->tail_cache) {
         /* Empty against the cached tail: look at the real one. Acquire: pairs with the
-         * producer's seq_cst (hence release) CAS on tail in ct__spsc_push(), so the slot
-         * writes before it happen before our reads. One load gives both the index and the
-         * CLOSED bit, so "closed and empty" is exact. */
-        uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-        q->tail_cache = t & CT_SPSC__INDEX;
-        if (h == q->tail_cache)
-            return (t & CT_SPSC__CLOSED) ? EPIPE : EAGAIN;
+         * producer's release publish of tail, so the slot writes before it happen before our
+         * reads. */
+        q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (h == q->tail_cache) {
+            /* Acquire SEALED, then re-read tail: SEALED was set after every successful push
+             * had published (header, "Close"), so the re-read sees all their items. */
+            if (!(atomic_load_explicit(&q->closed, memory_order_acquire) & CT_SPSC__SEALED))
+                return EAGAIN;
+            q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+            if (h == q->tail_cache)
+                return EPIPE;
+        }
     }
     *item = q->slots[h & q->mask];
     CT_CHAOS();
     /* Hand the slot back. Release: our read of the slot happens before the producer's
-     * overwrite (its acquire load of head). Seq_cst: the store half of the Dekker pattern with
-     * producer_sleeping. Only we write head, so a store would do for atomicity; the RMW is
-     * what keeps the pattern visible to ThreadSanitizer without a standalone fence. */
-    atomic_exchange_explicit(&q->head, h + 1, memory_order_seq_cst);
+     * overwrite (its acquire load of head). Dekker store half towards producer_sleeping. */
+    ct__spsc_store_dekker(q, &q->head, h + 1);
     CT_CHAOS();
-    /* Seq_cst: the load half of the Dekker pattern, after our exchange in S. */
+    /* Seq_cst (a plain load on x86): the load half of the Dekker pair. */
     if (atomic_load_explicit(&q->producer_sleeping, memory_order_seq_cst))
         ct__spsc_wake(&q->producer_sleeping);
     return 0;

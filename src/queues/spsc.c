@@ -5,10 +5,41 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "contend/queue.h"
 #include "contend/wait.h"
+
+/* Process-wide: 0 not yet asked, 1 membarrier(PRIVATE_EXPEDITED) registered, 2 unavailable.
+ * Racing first calls both register (idempotent) and store the same answer. */
+static _Atomic int membarrier_state;
+
+static bool membarrier_ready(void)
+{
+    int s = atomic_load_explicit(&membarrier_state, memory_order_acquire);
+    if (s == 0) {
+        const char *off = getenv("CONTEND_SPSC_NO_MEMBARRIER");
+        bool ok = !(off && *off && strcmp(off, "0") != 0) &&
+                  syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+        s = ok ? 1 : 2;
+        atomic_store_explicit(&membarrier_state, s, memory_order_release);
+    }
+    return s == 1;
+}
+
+/* The heavy half of the asymmetric barrier (header): after it, every other thread of the
+ * process has executed a full barrier. Nothing to do in the fallback, where the other side's
+ * stores are seq_cst exchanges. It cannot fail once registered; if it did, the no-lost-wakeup
+ * and close arguments would not hold, so stop rather than hang later. */
+static void heavy_barrier(const ct_spsc *q)
+{
+    if (q->asym && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+        abort();
+}
 
 ct_spsc *ct_spsc_create(size_t capacity)
 {
@@ -32,9 +63,12 @@ ct_spsc *ct_spsc_create(size_t capacity)
         return NULL;
     }
     q->mask = cap - 1;
+    q->asym = membarrier_ready();
     /* Relaxed: the queue is not shared yet; whatever shares it (thread creation, a release
      * store of the pointer) carries the ordering. */
+    atomic_store_explicit(&q->closed, 0, memory_order_relaxed);
     atomic_store_explicit(&q->tail, 0, memory_order_relaxed);
+    atomic_store_explicit(&q->pushing, 0, memory_order_relaxed);
     atomic_store_explicit(&q->head, 0, memory_order_relaxed);
     atomic_store_explicit(&q->producer_sleeping, 0, memory_order_relaxed);
     atomic_store_explicit(&q->consumer_sleeping, 0, memory_order_relaxed);
@@ -55,22 +89,22 @@ size_t ct_spsc_capacity(const ct_spsc *q) { return (size_t)q->mask + 1; }
 
 size_t ct_spsc_size(ct_spsc *q)
 {
-    /* Acquire, head first: tail only grows, so tail_index >= the head we read, and the result
-     * is a value the size had at some instant between the loads (clamped: the consumer may pop
+    /* Acquire, head first: tail only grows, so tail >= the head we read, and the result is a
+     * value the size had at some instant between the loads (clamped: the consumer may pop
      * between them, letting the producer push past head + cap). */
     uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
-    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire) & CT_SPSC__INDEX;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
     uint64_t n = t - h;
     return n > q->mask + 1 ? (size_t)q->mask + 1 : (size_t)n;
 }
 
 void ct__spsc_wake(_Atomic uint32_t *flag)
 {
-    /* Seq_cst: in the order S of the header's argument this exchange follows the waker's
-     * publish, so a sleeper that re-announces after it (its exchange reads our 0) then sees
-     * that publish with its seq_cst re-check. Only the thread that turns 1 into 0 makes the
-     * system call, so concurrent wakers (the other side and a closer) wake once. INT_MAX:
-     * the role contract allows one sleeper per flag, but waking all costs nothing extra. */
+    /* Seq_cst: a sleeper that re-announces after this exchange (its exchange reads our 0)
+     * then runs its barrier and re-check after it, and so sees the publish that preceded this
+     * wake. Only the thread that turns 1 into 0 makes the system call, so concurrent wakers
+     * (the other side and a closer) wake once. INT_MAX: the role contract allows one sleeper
+     * per flag, but waking all costs nothing extra. */
     if (atomic_exchange_explicit(flag, 0, memory_order_seq_cst))
         ct_futex_wake(flag, INT_MAX);
 }
@@ -103,16 +137,18 @@ bool ct_spsc_push_until(ct_spsc *q, void *item, uint64_t deadline_ns)
             break;
         if (!ct_backoff_snooze(&b))
             continue;
-        /* Announce, then re-check (header: A then B). Seq_cst RMW: the announcement enters S
-         * before the re-check loads. */
+        /* Announce (header: A), heavy barrier, then re-check (R). Seq_cst RMW: with the
+         * closer's seq_cst fetch_or and loads, a plain C11 Dekker pair. */
         atomic_exchange_explicit(&q->producer_sleeping, 1, memory_order_seq_cst);
+        heavy_barrier(q);
         CT_CHAOS();
-        /* Seq_cst loads: the re-check half; a consumer's exchange of head (or a closer's
-         * fetch_or of tail) that they miss comes later in S than our announcement, and its
-         * seq_cst load of producer_sleeping will see it. */
-        uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+        /* Seq_cst loads: R. After the barrier (asym) or after A in S (fallback), a release
+         * store of head that they miss is followed by the consumer's load of our flag, which
+         * sees the 1; likewise for a closer's fetch_or of closed. */
+        uint32_t c = atomic_load_explicit(&q->closed, memory_order_seq_cst);
+        uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed); /* ours */
         uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst);
-        bool ready = (t & CT_SPSC__CLOSED) || t - h <= q->mask;
+        bool ready = (c & CT_SPSC__CLOSING) || t - h <= q->mask;
         if (sleep_on(&q->producer_sleeping, ready, deadline_ns) == ETIMEDOUT) {
             err = ct__spsc_push(q, item); /* one last look after the deadline */
             if (err == 0)
@@ -137,13 +173,16 @@ bool ct_spsc_pop_until(ct_spsc *q, void **item, uint64_t deadline_ns)
             break;
         if (!ct_backoff_snooze(&b))
             continue;
-        /* Announce, then re-check: the consumer side of the header's argument (A, B). */
+        /* Announce (A), heavy barrier, re-check (R): the consumer side of the header's
+         * argument. */
         atomic_exchange_explicit(&q->consumer_sleeping, 1, memory_order_seq_cst);
+        heavy_barrier(q);
         CT_CHAOS();
-        /* Seq_cst: B. Head is ours, so only tail needs looking at. */
+        /* Seq_cst: R. Head is ours, so only tail and closed need looking at. */
+        uint32_t c = atomic_load_explicit(&q->closed, memory_order_seq_cst);
         uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
         uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-        bool ready = (t & CT_SPSC__CLOSED) || (t & CT_SPSC__INDEX) != h;
+        bool ready = (c & CT_SPSC__SEALED) || t != h;
         if (sleep_on(&q->consumer_sleeping, ready, deadline_ns) == ETIMEDOUT) {
             err = ct__spsc_pop(q, item);
             if (err == 0)
@@ -162,13 +201,26 @@ bool ct_spsc_pop(ct_spsc *q, void **item) { return ct_spsc_pop_until(q, item, 0)
 
 void ct_spsc_close(ct_spsc *q)
 {
-    /* Seq_cst RMW: a publish of tail like the producer's CAS (the closer plays the producer's
-     * part in the argument towards both sleepers); release so a consumer seeing CLOSED also
-     * sees what the closer did before. An RMW, so it cannot erase a concurrent push. */
-    atomic_fetch_or_explicit(&q->tail, CT_SPSC__CLOSED, memory_order_seq_cst);
+    /* C1. Seq_cst RMW: the store half of the close Dekker pair with the producer's pushing
+     * flag (fallback), and of the pair with a sleeping producer's re-check. fetch_or, so
+     * concurrent closers only ever add bits. */
+    atomic_fetch_or_explicit(&q->closed, CT_SPSC__CLOSING, memory_order_seq_cst);
+    /* C2: a push attempt that misses CLOSING had set pushing before the producer's barrier
+     * point, so C3 sees it. */
+    heavy_barrier(q);
     CT_CHAOS();
-    /* Seq_cst loads after the fetch_or in S: each sees its side's announcement if that side's
-     * re-check missed CLOSED. The producer re-checks tail too, so it is covered the same way. */
+    /* C3. Acquire (seq_cst for the fallback's Dekker pair): a 0 written by U3 brings that
+     * attempt's publish with it. The attempt is bounded (no wait inside it), so this only
+     * waits for a preempted producer to be scheduled. */
+    ct_backoff b = CT_BACKOFF_INIT;
+    while (atomic_load_explicit(&q->pushing, memory_order_seq_cst) != 0)
+        (void)ct_backoff_snooze(&b);
+    /* C4. Release: a consumer's acquire of SEALED sees every successful publish. Seq_cst RMW:
+     * the store half towards a sleeping consumer's re-check of closed. */
+    atomic_fetch_or_explicit(&q->closed, CT_SPSC__SEALED, memory_order_seq_cst);
+    CT_CHAOS();
+    /* C5. Seq_cst loads after C1 and C4 in S: each sees its side's announcement if that
+     * side's re-check missed CLOSING (producer) or SEALED (consumer). */
     if (atomic_load_explicit(&q->consumer_sleeping, memory_order_seq_cst))
         ct__spsc_wake(&q->consumer_sleeping);
     if (atomic_load_explicit(&q->producer_sleeping, memory_order_seq_cst))
