@@ -29,12 +29,22 @@ def fmt_ops(v):
 
 def group_key(r):
     p = r["params"]
-    return (r["bench"], p.get("cs_ns", 0), p.get("think_ns", 0))
+    return (r["bench"], p.get("cs_ns", 0), p.get("think_ns", 0), p.get("mode", ""),
+            p.get("capacity", 0))
 
 
 def group_name(key):
-    bench, cs, think = key
+    bench, cs, think, mode, capacity = key
+    if mode:  # queue runs: threads = producers + consumers
+        return f"{bench}-{mode}-cap{capacity}"
     return f"{bench}-cs{cs}-think{think}"
+
+
+def group_title(key):
+    bench, cs, think, mode, capacity = key
+    if mode:
+        return f"{bench} mode={mode} capacity={capacity} (threads = producers + consumers)"
+    return f"{bench} cs={cs}ns think={think}ns"
 
 
 def plot(outdir, name, title, ylabel, series, threads):
@@ -99,8 +109,8 @@ def main(argv):
                 impls.append(r["impl"])
         by = {(r["impl"], r["threads"]): r for r in rs}
         name = group_name(key)
-        bench, cs, think = key
-        lines.append(f"## {bench}, cs={cs} ns, think={think} ns")
+        title = group_title(key)
+        lines.append(f"## {title}")
         lines.append("")
         if have_gnuplot:
             charts = []
@@ -110,8 +120,7 @@ def main(argv):
                 ("cpu", "CPU ns per op", lambda r: r["cpu_ns_per_op"]),
             ):
                 series = [(i, [(t, getter(by[(i, t)])) for t in threads if (i, t) in by]) for i in impls]
-                charts.append(plot(outdir, f"{name}-{suffix}", f"{bench} cs={cs}ns think={think}ns",
-                                   ylabel, series, threads))
+                charts.append(plot(outdir, f"{name}-{suffix}", title, ylabel, series, threads))
             for c in charts:
                 lines.append(f"![{c}]({c})")
             lines.append("")
