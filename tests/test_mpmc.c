@@ -27,14 +27,8 @@
 
 #include "contend/arch.h"
 #include "contend/mpmc.h"
+#include "contend/harness.h" /* ct_now_ns */
 #include "test_util.h"
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ms(unsigned ms)
 {
@@ -163,7 +157,7 @@ static void produce(worker *w)
             }
             break;
         case MODE_DEADLINE:
-            while (!ct_mpmc_push_until(st->q, it, now_ns() + SHORT_WAIT_NS)) {
+            while (!ct_mpmc_push_until(st->q, it, ct_now_ns() + SHORT_WAIT_NS)) {
                 if (errno != ETIMEDOUT) {
                     atomic_fetch_add(&st->failures, 1);
                     fprintf(stderr, "push_until: errno %d, want ETIMEDOUT\n", errno);
@@ -230,7 +224,7 @@ static void consume(worker *w)
                 return; /* closed and empty */
             break;
         default:
-            got = ct_mpmc_pop_until(st->q, &it, now_ns() + SHORT_WAIT_NS);
+            got = ct_mpmc_pop_until(st->q, &it, ct_now_ns() + SHORT_WAIT_NS);
             if (!got) {
                 if (errno == EPIPE)
                     return;
@@ -284,9 +278,9 @@ static void run_stress(unsigned producers, unsigned consumers, size_t cap, enum 
         ws[i].producer = i < producers;
         ws[i].id = i < producers ? i : i - producers;
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = ct_now_ns();
     ct_test_run_threads(n, stress_thread, ws, sizeof *ws);
-    uint64_t dt = now_ns() - t0;
+    uint64_t dt = ct_now_ns() - t0;
 
     uint64_t total = st->per_producer * producers;
     CT_CHECK(atomic_load(&st->failures) == 0, "%s %uP/%uC cap %zu: failures above",
@@ -358,10 +352,10 @@ static void test_lost_wakeup(void)
     ct_mpmc *a = ct_mpmc_create(1), *b = ct_mpmc_create(1);
     CT_CHECK(a && b, "create");
     pingpong pp[2] = {{a, b, ct_test_scale(50000), true}, {a, b, ct_test_scale(50000), false}};
-    uint64_t t0 = now_ns();
+    uint64_t t0 = ct_now_ns();
     ct_test_run_threads(2, pingpong_thread, pp, sizeof pp[0]);
     printf("  ping-pong cap 1: %lu round trips  %.1f ms\n", (unsigned long)pp[0].rounds,
-           (double)(now_ns() - t0) / 1e6);
+           (double)(ct_now_ns() - t0) / 1e6);
     ct_mpmc_destroy(a);
     ct_mpmc_destroy(b);
 }
@@ -420,10 +414,10 @@ static void test_close(void)
     }
     CT_CHECK(!ct_mpmc_try_push(q, NULL) && !ct_mpmc_push(q, NULL), "push after close");
     errno = 0;
-    CT_CHECK(!ct_mpmc_push_until(q, NULL, now_ns() + 1000000) && errno == EPIPE,
+    CT_CHECK(!ct_mpmc_push_until(q, NULL, ct_now_ns() + 1000000) && errno == EPIPE,
              "push_until after close: errno %d", errno);
     errno = 0;
-    CT_CHECK(!ct_mpmc_pop_until(q, &it, now_ns() + 1000000) && errno == EPIPE,
+    CT_CHECK(!ct_mpmc_pop_until(q, &it, ct_now_ns() + 1000000) && errno == EPIPE,
              "pop_until on closed and empty: errno %d", errno);
     ct_mpmc_close(q); /* idempotent */
     ct_mpmc_destroy(q);
@@ -437,7 +431,7 @@ static void test_close(void)
     CT_CHECK(!ct_mpmc_push(q, item_of(9)), "push after close");
     CT_CHECK(ct_mpmc_size(q) == 5, "size after close: %zu", ct_mpmc_size(q));
     CT_CHECK(ct_mpmc_try_pop(q, &it) && it == item_of(0), "try_pop after close");
-    CT_CHECK(ct_mpmc_pop_until(q, &it, now_ns() + 1000000) && it == item_of(1),
+    CT_CHECK(ct_mpmc_pop_until(q, &it, ct_now_ns() + 1000000) && it == item_of(1),
              "pop_until after close");
     for (uintptr_t i = 2; i < 5; i++)
         CT_CHECK(ct_mpmc_pop(q, &it) && it == item_of(i), "pop %lu after close",
@@ -501,19 +495,19 @@ static void test_deadlines(void)
     ct_mpmc *q = ct_mpmc_create(2);
     CT_CHECK(q != NULL, "create");
 
-    uint64_t deadline = now_ns() + wait;
+    uint64_t deadline = ct_now_ns() + wait;
     errno = 0;
     CT_CHECK(!ct_mpmc_pop_until(q, &it, deadline), "pop_until on empty succeeded");
-    uint64_t t = now_ns();
+    uint64_t t = ct_now_ns();
     CT_CHECK(errno == ETIMEDOUT, "pop_until: errno %d, want ETIMEDOUT", errno);
     CT_CHECK(t >= deadline, "pop_until returned %lu ns before its deadline",
              (unsigned long)(deadline - t));
 
     CT_CHECK(ct_mpmc_try_push(q, NULL) && ct_mpmc_try_push(q, NULL), "fill");
-    deadline = now_ns() + wait;
+    deadline = ct_now_ns() + wait;
     errno = 0;
     CT_CHECK(!ct_mpmc_push_until(q, item_of(3), deadline), "push_until on full succeeded");
-    t = now_ns();
+    t = ct_now_ns();
     CT_CHECK(errno == ETIMEDOUT, "push_until: errno %d, want ETIMEDOUT", errno);
     CT_CHECK(t >= deadline, "push_until returned %lu ns before its deadline",
              (unsigned long)(deadline - t));
@@ -524,12 +518,12 @@ static void test_deadlines(void)
 
     ct_mpmc_close(q);
     errno = 0;
-    CT_CHECK(!ct_mpmc_push_until(q, NULL, now_ns() + wait) && errno == EPIPE,
+    CT_CHECK(!ct_mpmc_push_until(q, NULL, ct_now_ns() + wait) && errno == EPIPE,
              "push_until on closed: errno %d", errno);
-    CT_CHECK(ct_mpmc_pop_until(q, &it, now_ns() + wait) && it == NULL, "closed, not empty");
-    CT_CHECK(ct_mpmc_pop_until(q, &it, now_ns() + wait) && it == NULL, "closed, not empty");
+    CT_CHECK(ct_mpmc_pop_until(q, &it, ct_now_ns() + wait) && it == NULL, "closed, not empty");
+    CT_CHECK(ct_mpmc_pop_until(q, &it, ct_now_ns() + wait) && it == NULL, "closed, not empty");
     errno = 0;
-    t = now_ns();
+    t = ct_now_ns();
     CT_CHECK(!ct_mpmc_pop_until(q, &it, t + wait) && errno == EPIPE,
              "pop_until on closed and empty: errno %d", errno);
     ct_mpmc_destroy(q);

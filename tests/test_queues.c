@@ -30,17 +30,11 @@
 #include "contend/mutex_queue.h"
 #include "contend/queue.h"
 #include "contend/spsc.h"
+#include "contend/harness.h" /* ct_now_ns */
 #include "test_util.h"
 
 #define MAX_SIDE 4u
 #define SEQ_BITS 40u
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_us(unsigned us)
 {
@@ -468,27 +462,27 @@ static void test_mutexq_typed(void)
     void *it;
     ct_mutexq *q = ct_mutexq_create(5);
     CT_CHECK(q && ct_mutexq_capacity(q) == 5, "mutexq: capacity 5 exactly");
-    uint64_t deadline = now_ns() + 20000000u;
+    uint64_t deadline = ct_now_ns() + 20000000u;
     CT_CHECK(!ct_mutexq_pop_until(q, &it, deadline) && errno == ETIMEDOUT,
              "mutexq: pop_until on empty: errno %d", errno);
-    CT_CHECK(now_ns() >= deadline, "mutexq: pop_until returned before its deadline");
+    CT_CHECK(ct_now_ns() >= deadline, "mutexq: pop_until returned before its deadline");
     CT_CHECK(!ct_mutexq_try_pop(q, &it) && errno == EAGAIN, "mutexq: try_pop empty: EAGAIN");
     for (uintptr_t i = 0; i < 5; i++)
         CT_CHECK(ct_mutexq_try_push(q, (void *)i), "mutexq: try_push %zu", (size_t)i);
     CT_CHECK(ct_mutexq_size(q) == 5, "mutexq: size 5");
     CT_CHECK(!ct_mutexq_try_push(q, NULL) && errno == EAGAIN, "mutexq: try_push full: EAGAIN");
-    deadline = now_ns() + 20000000u;
+    deadline = ct_now_ns() + 20000000u;
     CT_CHECK(!ct_mutexq_push_until(q, NULL, deadline) && errno == ETIMEDOUT,
              "mutexq: push_until on full: errno %d", errno);
-    CT_CHECK(now_ns() >= deadline, "mutexq: push_until returned before its deadline");
+    CT_CHECK(ct_now_ns() >= deadline, "mutexq: push_until returned before its deadline");
     ct_mutexq_close(q);
     CT_CHECK(!ct_mutexq_try_push(q, NULL) && errno == EPIPE, "mutexq: try_push closed: EPIPE");
-    CT_CHECK(!ct_mutexq_push_until(q, NULL, now_ns() + 1000000000u) && errno == EPIPE,
+    CT_CHECK(!ct_mutexq_push_until(q, NULL, ct_now_ns() + 1000000000u) && errno == EPIPE,
              "mutexq: push_until closed: EPIPE");
     for (uintptr_t i = 0; i < 5; i++)
-        CT_CHECK(ct_mutexq_pop_until(q, &it, now_ns() + 1000000000u) && it == (void *)i,
+        CT_CHECK(ct_mutexq_pop_until(q, &it, ct_now_ns() + 1000000000u) && it == (void *)i,
                  "mutexq: pop after close");
-    CT_CHECK(!ct_mutexq_pop_until(q, &it, now_ns() + 1000000000u) && errno == EPIPE,
+    CT_CHECK(!ct_mutexq_pop_until(q, &it, ct_now_ns() + 1000000000u) && errno == EPIPE,
              "mutexq: pop_until closed and empty: EPIPE");
     CT_CHECK(!ct_mutexq_try_pop(q, &it) && errno == EPIPE, "mutexq: try_pop closed: EPIPE");
     CT_CHECK(ct_mutexq_size(q) == 0, "mutexq: size 0");
@@ -502,27 +496,27 @@ static void test_spsc_typed(void)
     CT_CHECK(ct_spsc_create(0) == NULL && errno == EINVAL, "spsc: create(0)");
     ct_spsc *q = ct_spsc_create(5);
     CT_CHECK(q && ct_spsc_capacity(q) == 8, "spsc: capacity 5 rounds up to 8");
-    uint64_t deadline = now_ns() + 20000000u;
+    uint64_t deadline = ct_now_ns() + 20000000u;
     CT_CHECK(!ct_spsc_pop_until(q, &it, deadline) && errno == ETIMEDOUT,
              "spsc: pop_until on empty: errno %d", errno);
-    CT_CHECK(now_ns() >= deadline, "spsc: pop_until returned before its deadline");
+    CT_CHECK(ct_now_ns() >= deadline, "spsc: pop_until returned before its deadline");
     CT_CHECK(!ct_spsc_try_pop(q, &it) && errno == EAGAIN, "spsc: try_pop empty: EAGAIN");
     for (uintptr_t i = 0; i < 8; i++)
         CT_CHECK(ct_spsc_try_push(q, (void *)i), "spsc: try_push %zu", (size_t)i);
     CT_CHECK(ct_spsc_size(q) == 8, "spsc: size 8");
     CT_CHECK(!ct_spsc_try_push(q, NULL) && errno == EAGAIN, "spsc: try_push full: EAGAIN");
-    deadline = now_ns() + 20000000u;
+    deadline = ct_now_ns() + 20000000u;
     CT_CHECK(!ct_spsc_push_until(q, NULL, deadline) && errno == ETIMEDOUT,
              "spsc: push_until on full: errno %d", errno);
-    CT_CHECK(now_ns() >= deadline, "spsc: push_until returned before its deadline");
+    CT_CHECK(ct_now_ns() >= deadline, "spsc: push_until returned before its deadline");
     ct_spsc_close(q);
     CT_CHECK(!ct_spsc_try_push(q, NULL) && errno == EPIPE, "spsc: try_push closed: EPIPE");
-    CT_CHECK(!ct_spsc_push_until(q, NULL, now_ns() + 1000000000u) && errno == EPIPE,
+    CT_CHECK(!ct_spsc_push_until(q, NULL, ct_now_ns() + 1000000000u) && errno == EPIPE,
              "spsc: push_until closed: EPIPE");
     for (uintptr_t i = 0; i < 8; i++)
-        CT_CHECK(ct_spsc_pop_until(q, &it, now_ns() + 1000000000u) && it == (void *)i,
+        CT_CHECK(ct_spsc_pop_until(q, &it, ct_now_ns() + 1000000000u) && it == (void *)i,
                  "spsc: pop after close");
-    CT_CHECK(!ct_spsc_pop_until(q, &it, now_ns() + 1000000000u) && errno == EPIPE,
+    CT_CHECK(!ct_spsc_pop_until(q, &it, ct_now_ns() + 1000000000u) && errno == EPIPE,
              "spsc: pop_until closed and empty: EPIPE");
     CT_CHECK(!ct_spsc_try_pop(q, &it) && errno == EPIPE, "spsc: try_pop closed: EPIPE");
     CT_CHECK(ct_spsc_size(q) == 0, "spsc: size 0");
@@ -536,13 +530,13 @@ int main(void)
     test_spsc_typed();
     for (size_t i = 0; i < ct_queue_class_count(); i++) {
         const ct_queue_class *c = ct_queue_class_get(i);
-        uint64_t t0 = now_ns();
+        uint64_t t0 = ct_now_ns();
         test_bad_capacity(c);
         test_single_thread(c);
         test_close(c);
         test_close_race(c);
         test_stress(c);
-        printf("queue %-8s ok (%.1f s)\n", c->name, (double)(now_ns() - t0) / 1e9);
+        printf("queue %-8s ok (%.1f s)\n", c->name, (double)(ct_now_ns() - t0) / 1e9);
         fflush(stdout);
     }
     printf("test_queues: %zu classes ok\n", ct_queue_class_count());

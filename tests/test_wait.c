@@ -12,16 +12,10 @@
 #include <time.h>
 
 #include "contend/wait.h"
+#include "contend/harness.h" /* ct_now_ns */
 #include "test_util.h"
 
 #define MS 1000000ull
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ns(uint64_t ns)
 {
@@ -60,10 +54,10 @@ static void test_futex_wake_sleeper(void)
 {
     sleeper s = {0};
     pthread_t t = spawn(one_wait, &s);
-    uint64_t give_up = now_ns() + 20000 * MS;
+    uint64_t give_up = ct_now_ns() + 20000 * MS;
     int woken = 0;
     while (woken == 0 && !atomic_load_explicit(&s.returned, memory_order_acquire)) {
-        CT_CHECK(now_ns() < give_up, "the sleeper never went to sleep");
+        CT_CHECK(ct_now_ns() < give_up, "the sleeper never went to sleep");
         sleep_ns(MS);
         woken = ct_futex_wake(&s.word, 1);
         CT_CHECK(woken == 0 || woken == 1, "wake(1) reported %d woken", woken);
@@ -113,11 +107,11 @@ static void test_futex_wake_all(void)
 static void test_futex_deadline(void)
 {
     _Atomic uint32_t w = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = ct_now_ns();
     uint64_t deadline = t0 + 20 * MS;
     errno = 0;
     int rc = ct_futex_wait(&w, 0, deadline);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = ct_now_ns();
     CT_CHECK(rc == -1 && errno == ETIMEDOUT, "deadline wait returned %d, errno %d", rc, errno);
     CT_CHECK(t1 >= deadline, "returned %llu ns before the deadline",
              (unsigned long long)(deadline - t1));
@@ -126,17 +120,17 @@ static void test_futex_deadline(void)
 
     /* A deadline already past times out at once. */
     errno = 0;
-    rc = ct_futex_wait(&w, 0, now_ns() - MS);
+    rc = ct_futex_wait(&w, 0, ct_now_ns() - MS);
     CT_CHECK(rc == -1 && errno == ETIMEDOUT, "past deadline returned %d, errno %d", rc, errno);
 }
 
 static void test_futex_mismatch(void)
 {
     _Atomic uint32_t w = 5;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = ct_now_ns();
     int rc = ct_futex_wait(&w, 4, t0 + 10000 * MS);
     CT_CHECK(rc == 0, "mismatched wait returned %d", rc);
-    CT_CHECK(now_ns() - t0 < 1000 * MS, "mismatched wait slept");
+    CT_CHECK(ct_now_ns() - t0 < 1000 * MS, "mismatched wait slept");
     rc = ct_futex_wait(&w, 4, 0);
     CT_CHECK(rc == 0, "mismatched wait without deadline returned %d", rc);
 }
