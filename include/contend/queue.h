@@ -51,6 +51,22 @@ typedef struct ct_queue_class {
     void  (*close)(void *q);
 } ct_queue_class;
 
+/* Defines `const ct_queue_class sym` from a queue's typed API: prefix##_create(size_t),
+ * prefix##_destroy, _try_push, _try_pop, _push, _pop and _close, on `type *`. The library's
+ * queues are registered this way, and a user can wrap a queue of their own the same way. */
+#define CT_QUEUE_CLASS_DEFINE(sym, queue_name, queue_summary, maxp, maxc, type, prefix)      \
+    static void *sym##_create(size_t capacity) { return prefix##_create(capacity); }        \
+    static void sym##_destroy(void *q) { prefix##_destroy((type *)q); }                      \
+    static bool sym##_try_push(void *q, void *item) { return prefix##_try_push((type *)q, item); } \
+    static bool sym##_try_pop(void *q, void **item) { return prefix##_try_pop((type *)q, item); } \
+    static bool sym##_push(void *q, void *item) { return prefix##_push((type *)q, item); }  \
+    static bool sym##_pop(void *q, void **item) { return prefix##_pop((type *)q, item); }   \
+    static void sym##_close(void *q) { prefix##_close((type *)q); }                          \
+    extern const ct_queue_class sym;                                                         \
+    const ct_queue_class sym = {queue_name,     queue_summary, maxp,          maxc,         \
+                                sym##_create,   sym##_destroy, sym##_try_push, sym##_try_pop, \
+                                sym##_push,     sym##_pop,     sym##_close}
+
 size_t ct_queue_class_count(void);
 const ct_queue_class *ct_queue_class_get(size_t i);          /* NULL when i >= count */
 const ct_queue_class *ct_queue_class_find(const char *name); /* NULL when unknown */

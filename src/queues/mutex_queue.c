@@ -235,25 +235,6 @@ void ct_mutexq_close(ct_mutexq *q)
 
 /* ---- queue class "mutex" ------------------------------------------------------------- */
 
-static void *mutexq_create(size_t capacity) { return ct_mutexq_create(capacity); }
-static void mutexq_destroy(void *q) { ct_mutexq_destroy((ct_mutexq *)q); }
-static bool mutexq_try_push(void *q, void *item) { return ct_mutexq_try_push((ct_mutexq *)q, item); }
-static bool mutexq_try_pop(void *q, void **item) { return ct_mutexq_try_pop((ct_mutexq *)q, item); }
-static bool mutexq_push(void *q, void *item) { return ct_mutexq_push((ct_mutexq *)q, item); }
-static bool mutexq_pop(void *q, void **item) { return ct_mutexq_pop((ct_mutexq *)q, item); }
-static void mutexq_close(void *q) { ct_mutexq_close((ct_mutexq *)q); }
-
-extern const ct_queue_class ct_queue_mutex; /* listed in queue_list.h */
-const ct_queue_class ct_queue_mutex = {
-    .name = "mutex",
-    .summary = "one pthread mutex + two condvars, ring of exact capacity (baseline; sleeps)",
-    .max_producers = 0,
-    .max_consumers = 0,
-    .create = mutexq_create,
-    .destroy = mutexq_destroy,
-    .try_push = mutexq_try_push,
-    .try_pop = mutexq_try_pop,
-    .push = mutexq_push,
-    .pop = mutexq_pop,
-    .close = mutexq_close,
-};
+CT_QUEUE_CLASS_DEFINE(ct_queue_mutex, "mutex",
+                      "one pthread mutex + two condvars, ring of exact capacity (baseline; sleeps)",
+                      0, 0, ct_mutexq, ct_mutexq);

@@ -229,25 +229,6 @@ void ct_spsc_close(ct_spsc *q)
 
 /* ---- queue class "spsc" -------------------------------------------------------------- */
 
-static void *spsc_create(size_t capacity) { return ct_spsc_create(capacity); }
-static void spsc_destroy(void *q) { ct_spsc_destroy((ct_spsc *)q); }
-static bool spsc_try_push(void *q, void *item) { return ct_spsc_try_push((ct_spsc *)q, item); }
-static bool spsc_try_pop(void *q, void **item) { return ct_spsc_try_pop((ct_spsc *)q, item); }
-static bool spsc_push(void *q, void *item) { return ct_spsc_push((ct_spsc *)q, item); }
-static bool spsc_pop(void *q, void **item) { return ct_spsc_pop((ct_spsc *)q, item); }
-static void spsc_close(void *q) { ct_spsc_close((ct_spsc *)q); }
-
-extern const ct_queue_class ct_queue_spsc; /* listed in queue_list.h */
-const ct_queue_class ct_queue_spsc = {
-    .name = "spsc",
-    .summary = "Lamport ring with cached indices, 1 producer + 1 consumer, capacity 2^k",
-    .max_producers = 1,
-    .max_consumers = 1,
-    .create = spsc_create,
-    .destroy = spsc_destroy,
-    .try_push = spsc_try_push,
-    .try_pop = spsc_try_pop,
-    .push = spsc_push,
-    .pop = spsc_pop,
-    .close = spsc_close,
-};
+CT_QUEUE_CLASS_DEFINE(ct_queue_spsc, "spsc",
+                      "Lamport ring with cached indices, 1 producer + 1 consumer, capacity 2^k",
+                      1, 1, ct_spsc, ct_spsc);
