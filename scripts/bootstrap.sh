@@ -2,7 +2,9 @@
 # Installs the Debian packages contend needs, only those missing.
 #   required: a C compiler, make, CMake, pkg-config, hwloc (libhwloc-dev), and the sanitizer
 #             runtimes that `make test` uses (libtsan2, libasan8, libubsan1 with gcc 12)
-#   optional: Concurrency Kit (libck-dev, the ck-* peers), hwloc (lstopo), gnuplot (charts)
+#   optional: peers (Concurrency Kit libck-dev, moodycamel libconcurrentqueue-dev, Boost
+#             libboost-dev, TBB libtbb-dev, liburcu-dev, clang + libomp-dev), hwloc (lstopo),
+#             gnuplot (charts)
 # As root it runs apt-get; otherwise it uses sudo when that works without a password; otherwise
 # it prints the exact command, goes on without the optional packages, and fails only when a
 # required one is missing.
@@ -15,7 +17,7 @@ case "$gccv" in
   12) required="$required libtsan2 libasan8 libubsan1" ;;
   13|14) required="$required libtsan2 libasan8 libubsan1" ;;
 esac
-optional="libck-dev hwloc gnuplot-nox python3"
+optional="libck-dev libconcurrentqueue-dev libboost-dev libtbb-dev liburcu-dev libomp-dev clang hwloc gnuplot-nox python3"
 
 missing() {
   for p in "$@"; do

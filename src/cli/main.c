@@ -15,6 +15,7 @@
 #include "contend/lock.h"
 #include "contend/queue.h"
 #include "hw_counters.h"
+#include "lab.h"
 #include "probe.h"
 #include "topology.h"
 
@@ -299,6 +300,7 @@ static void print_main_help(FILE *f)
           "       contend run BENCH [options]    measure one workload (contend run --help)\n"
           "       contend suite [--quick]        the standard set (contend suite --help)\n"
           "       contend probe [--format F]     the machine's limits (contend probe --help)\n"
+          "       contend lab [NAME [options]]   demonstrations (contend lab lists them)\n"
           "       contend --version\n",
           f);
 }
@@ -641,6 +643,25 @@ static int cmd_probe(int argc, char **argv)
     return 0;
 }
 
+static int cmd_lab(int argc, char **argv)
+{
+    if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+        FILE *f = stdout;
+        fputs("usage: contend lab NAME [options]   (contend lab NAME --help)\n\nlabs:\n", f);
+        for (size_t i = 0; i < ct_lab_count(); i++)
+            fprintf(f, "  %-14s %s\n", ct_lab_get(i)->name, ct_lab_get(i)->summary);
+        return 0;
+    }
+    const ct_lab *lab = ct_lab_find(argv[2]);
+    if (!lab)
+        usage_error("lab: unknown lab '%s' (see 'contend lab')", argv[2]);
+    if (wants_help(argc, argv, 3)) {
+        lab->help();
+        return 0;
+    }
+    return lab->main(argc - 2, argv + 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -664,5 +685,7 @@ int main(int argc, char **argv)
         return cmd_suite(argc, argv);
     if (!strcmp(cmd, "probe"))
         return cmd_probe(argc, argv);
+    if (!strcmp(cmd, "lab"))
+        return cmd_lab(argc, argv);
     usage_error("unknown command '%s' (try 'contend --help')", cmd);
 }

@@ -1,0 +1,1 @@
+/* X-macro list of labs: CT_LAB(symbol), one bench/lab_<name>.c each (see lab.h). */
