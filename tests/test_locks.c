@@ -416,6 +416,15 @@ int main(void)
     printf("ok %-14s FENCE mode, %llu handoffs between threads (membarrier mode %s)\n",
            adaptive->name, (unsigned long long)fence_handoffs,
            membarrier ? "available, tested above" : "unavailable here: FENCE mode above too");
+    /* And in the degraded mode it would enter if membarrier failed after registration:
+     * bounded sleeps with rechecks; mutual exclusion and progress must still hold. */
+    ct__adaptive_force_degraded(true);
+    uint64_t degraded_handoffs = 0;
+    for (size_t k = 0; k < sizeof thread_counts / sizeof thread_counts[0]; k++)
+        degraded_handoffs += stress(adaptive, thread_counts[k], cpus);
+    ct__adaptive_force_degraded(false);
+    printf("ok %-14s degraded mode (membarrier failing), %llu handoffs between threads\n",
+           adaptive->name, (unsigned long long)degraded_handoffs);
     printf("test_locks: all %zu lock classes passed\n", n);
     return 0;
 }

@@ -125,6 +125,10 @@ CT_ASSERT_SEPARATE_LINES(ct_spsc, tail, consumer_sleeping);
 CT_ASSERT_SEPARATE_LINES(ct_spsc, head, producer_sleeping);
 
 /* NULL + errno: EINVAL for 0 or > 2^30, ENOMEM. */
+/* For tests: blocking paths behave as if membarrier had failed after registration (bounded
+ * sleeps and rechecks, src/queues/spsc.c), instead of aborting. */
+void ct__spsc_force_degraded(bool on);
+
 ct_spsc *ct_spsc_create(size_t capacity);
 void ct_spsc_destroy(ct_spsc *q);
 size_t ct_spsc_capacity(const ct_spsc *q); /* the requested capacity rounded up to 2^k */

@@ -6,6 +6,7 @@
 #endif
 #include "contend/lock/adaptive.h"
 
+#include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ static uint64_t now_ns(void)
 static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
 static bool membarrier_ok;                /* written once, under membarrier_once */
 static _Atomic bool force_fence;          /* tests: initialize new locks in FENCE mode */
+static _Atomic bool force_degraded;       /* tests: act as if membarrier had failed */
 
 static long sys_membarrier(int cmd) { return syscall(SYS_membarrier, cmd, 0u, 0); }
 
@@ -54,31 +56,44 @@ bool ct__adaptive_force_fence(bool on)
     return membarrier_ok;
 }
 
+void ct__adaptive_force_degraded(bool on)
+{
+    atomic_store_explicit(&force_degraded, on, memory_order_relaxed); /* see force_fence */
+}
+
 /* The parker's heavy barrier, between its RMW of state (which returned s) and its recheck of
  * locked: membarrier, a full barrier here and on every CPU running one of our threads (see
  * the header). FENCE mode needs none: the unlocker's RMW and ours order each other. */
-static void heavy_barrier(uint32_t s)
+static bool heavy_barrier(uint32_t s)
 {
     if (s & FENCE)
-        return;
+        return true;
+    /* Relaxed: a test switch, set before the threads that read it start. */
+    if (atomic_load_explicit(&force_degraded, memory_order_relaxed))
+        return false;
     if (sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
-        return;
+        return true;
     /* The lock is in this mode only if the process registered. Should a registration ever
-     * be lost (EPERM), register again and retry; going on without the barrier could lose a
-     * wakeup, so failing that is fatal. */
+     * be lost (a child after fork() is the one case we know), register again and retry. */
     if (sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
         sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
-        return;
-    fprintf(stderr, "contend: adaptive lock: membarrier failed after registration\n");
-    abort();
+        return true;
+    /* Still failing: the library must not abort, and going on as if the barrier happened
+     * could lose a wakeup. Degraded mode for this park (the caller's): every sleep is bounded
+     * to DEGRADED_SLEEP_NS and followed by a recheck of locked, doing what a missed unlock
+     * would have done. Store buffers drain in far less than that bound, so a missed wakeup
+     * costs at most one bound, never a hang (outside the C11 model: the last resort). */
+    return false;
 }
+
+#define DEGRADED_SLEEP_NS 1000000u
 
 /* ---- the token semaphore ------------------------------------------------------------ */
 
 /* Take one token, sleeping while there is none. Acquire on the decrement pairs with the
  * release increment in post_token(): the waker's update of state happens-before our
  * return. */
-static void wait_token(ct_adaptive_lock_t *l)
+static void wait_token(ct_adaptive_lock_t *l, bool degraded)
 {
     uint32_t t = atomic_load_explicit(&l->tokens, memory_order_relaxed);
     for (;;) {
@@ -92,7 +107,15 @@ static void wait_token(ct_adaptive_lock_t *l)
         CT_CHAOS();
         /* Sleeps only while tokens == 0: a post between our load and the sleep makes the
          * kernel's check fail and we return at once (no lost wakeup). */
-        ct_futex_wait(&l->tokens, 0, 0);
+        if (!degraded) {
+            ct_futex_wait(&l->tokens, 0, 0);
+        } else if (ct_futex_wait(&l->tokens, 0, now_ns() + DEGRADED_SLEEP_NS) != 0 &&
+                   errno == ETIMEDOUT &&
+                   !atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+            /* Degraded (heavy_barrier()): the lock is free and we may have been missed;
+             * do what the unlock would have done (it may post the token to us). */
+            ct__adaptive_unlock_slow(l, atomic_load_explicit(&l->state, memory_order_relaxed));
+        }
         t = atomic_load_explicit(&l->tokens, memory_order_relaxed);
     }
 }
@@ -263,8 +286,9 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l)
         if (wait_start == 0)
             wait_start = now_ns();
         CT_CHAOS();
+        bool degraded = false;
         if (!covered) {
-            heavy_barrier(s);
+            degraded = !heavy_barrier(s);
             CT_CHAOS();
             /* The recheck (r2 of the Dekker pair). Relaxed: ordered by the barrier (or, in
              * FENCE mode, by our acquire RMW). Held: the holder's unlock sees us. Free: an
@@ -294,8 +318,24 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l)
         if (starve) {
             /* handoff: wait for the lock to be handed to us. Acquire pairs with the release
              * store in handoff_give(): the previous critical section happens-before ours. */
-            while (atomic_load_explicit(&l->handoff, memory_order_acquire) == 0)
-                ct_futex_wait(&l->handoff, 0, 0);
+            while (atomic_load_explicit(&l->handoff, memory_order_acquire) == 0) {
+                if (!degraded) {
+                    ct_futex_wait(&l->handoff, 0, 0);
+                    continue;
+                }
+                /* Degraded (heavy_barrier()): a bounded sleep, then take the reserved lock
+                 * ourselves if it is free (as the recheck above does). Acquire: pairs with
+                 * the release store in ct_adaptive_unlock(). */
+                ct_futex_wait(&l->handoff, 0, now_ns() + DEGRADED_SLEEP_NS);
+                uint32_t expect = 0;
+                if (atomic_load_explicit(&l->handoff, memory_order_acquire) == 0 &&
+                    atomic_compare_exchange_strong_explicit(&l->locked, &expect, 1,
+                                                            memory_order_acquire,
+                                                            memory_order_relaxed)) {
+                    atomic_fetch_sub_explicit(&l->state, STARVE + WAITER, memory_order_relaxed);
+                    return;
+                }
+            }
             /* Reset for the next handoff. Relaxed: the next handoff's giver is a later
              * holder, ordered after this store by our unlock's release and its acquire. */
             atomic_store_explicit(&l->handoff, 0, memory_order_relaxed);
@@ -304,7 +344,7 @@ void ct__adaptive_lock_slow(ct_adaptive_lock_t *l)
             atomic_fetch_sub_explicit(&l->state, STARVE + WAITER, memory_order_relaxed);
             return;
         }
-        wait_token(l);
+        wait_token(l, degraded);
         starving = starving || now_ns() - wait_start >= CT_ADAPTIVE_STARVE_NS;
         /* wake: the waker made us the SPINNER owner (and already counted us out of waiters).
          * Spin again, then compete or park again. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "contend/queue.h"
@@ -33,12 +34,62 @@ static bool membarrier_ready(void)
 
 /* The heavy half of the asymmetric barrier (header): after it, every other thread of the
  * process has executed a full barrier. Nothing to do in the fallback, where the other side's
- * stores are seq_cst exchanges. It cannot fail once registered; if it did, the no-lost-wakeup
- * and close arguments would not hold, so stop rather than hang later. */
-static void heavy_barrier(const ct_spsc *q)
+ * stores are seq_cst exchanges. Returns true when the barrier happened (or was not needed).
+ *
+ * Once registered, MEMBARRIER_CMD_PRIVATE_EXPEDITED cannot fail on a kernel that accepted the
+ * registration; the one case we know of is a child after fork() whose registration did not
+ * carry over, so register again and retry. Should it still fail, the library must not abort:
+ * we fall back to "visible within bounded time". Real store buffers drain in well under a
+ * microsecond, so after a 1 ms pause every store the other side made before our announcement
+ * is visible; and callers bound every sleep that followed a failed barrier to 1 ms, so a wake
+ * it may have lost costs at most that delay, never a hang. (Outside the C11 model, hence only
+ * the last resort.) */
+static _Atomic bool force_degraded; /* tests: act as if membarrier had failed */
+
+void ct__spsc_force_degraded(bool on)
 {
-    if (q->asym && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-        abort();
+    /* Relaxed: a test switch, set before the threads that read it start. */
+    atomic_store_explicit(&force_degraded, on, memory_order_relaxed);
+}
+
+static bool heavy_barrier(const ct_spsc *q)
+{
+    if (q->asym && atomic_load_explicit(&force_degraded, memory_order_relaxed))
+        return false;
+    if (!q->asym || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return true;
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return true;
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+    return false;
+}
+
+#define DEGRADED_SLEEP_NS 1000000u /* the longest sleep after a failed barrier (above) */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The deadline for one sleep: the caller's, or at most DEGRADED_SLEEP_NS away when the barrier
+ * before it failed. */
+static uint64_t sleep_deadline(bool barrier_ok, uint64_t deadline_ns)
+{
+    if (barrier_ok)
+        return deadline_ns;
+    uint64_t cap = mono_ns() + DEGRADED_SLEEP_NS;
+    return deadline_ns == 0 || cap < deadline_ns ? cap : deadline_ns;
+}
+
+/* After a bounded sleep timed out: true when it was only the degraded bound, not the caller's
+ * deadline, so the caller should loop rather than report ETIMEDOUT. */
+static bool only_degraded_bound(bool barrier_ok, uint64_t deadline_ns)
+{
+    return !barrier_ok && (deadline_ns == 0 || mono_ns() < deadline_ns);
 }
 
 ct_spsc *ct_spsc_create(size_t capacity)
@@ -140,7 +191,7 @@ bool ct_spsc_push_until(ct_spsc *q, void *item, uint64_t deadline_ns)
         /* Announce (header: A), heavy barrier, then re-check (R). Seq_cst RMW: with the
          * closer's seq_cst fetch_or and loads, a plain C11 Dekker pair. */
         atomic_exchange_explicit(&q->producer_sleeping, 1, memory_order_seq_cst);
-        heavy_barrier(q);
+        bool barrier_ok = heavy_barrier(q);
         CT_CHAOS();
         /* Seq_cst loads: R. After the barrier (asym) or after A in S (fallback), a release
          * store of head that they miss is followed by the consumer's load of our flag, which
@@ -149,7 +200,9 @@ bool ct_spsc_push_until(ct_spsc *q, void *item, uint64_t deadline_ns)
         uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed); /* ours */
         uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst);
         bool ready = (c & CT_SPSC__CLOSING) || t - h <= q->mask;
-        if (sleep_on(&q->producer_sleeping, ready, deadline_ns) == ETIMEDOUT) {
+        if (sleep_on(&q->producer_sleeping, ready, sleep_deadline(barrier_ok, deadline_ns)) ==
+                ETIMEDOUT &&
+            !only_degraded_bound(barrier_ok, deadline_ns)) {
             err = ct__spsc_push(q, item); /* one last look after the deadline */
             if (err == 0)
                 return true;
@@ -176,14 +229,16 @@ bool ct_spsc_pop_until(ct_spsc *q, void **item, uint64_t deadline_ns)
         /* Announce (A), heavy barrier, re-check (R): the consumer side of the header's
          * argument. */
         atomic_exchange_explicit(&q->consumer_sleeping, 1, memory_order_seq_cst);
-        heavy_barrier(q);
+        bool barrier_ok = heavy_barrier(q);
         CT_CHAOS();
         /* Seq_cst: R. Head is ours, so only tail and closed need looking at. */
         uint32_t c = atomic_load_explicit(&q->closed, memory_order_seq_cst);
         uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
         uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
         bool ready = (c & CT_SPSC__SEALED) || t != h;
-        if (sleep_on(&q->consumer_sleeping, ready, deadline_ns) == ETIMEDOUT) {
+        if (sleep_on(&q->consumer_sleeping, ready, sleep_deadline(barrier_ok, deadline_ns)) ==
+                ETIMEDOUT &&
+            !only_degraded_bound(barrier_ok, deadline_ns)) {
             err = ct__spsc_pop(q, item);
             if (err == 0)
                 return true;
@@ -207,7 +262,7 @@ void ct_spsc_close(ct_spsc *q)
     atomic_fetch_or_explicit(&q->closed, CT_SPSC__CLOSING, memory_order_seq_cst);
     /* C2: a push attempt that misses CLOSING had set pushing before the producer's barrier
      * point, so C3 sees it. */
-    heavy_barrier(q);
+    (void)heavy_barrier(q); /* on failure it paused: see heavy_barrier() */
     CT_CHAOS();
     /* C3. Acquire (seq_cst for the fallback's Dekker pair): a 0 written by U3 brings that
      * attempt's publish with it. The attempt is bounded (no wait inside it), so this only

@@ -193,6 +193,10 @@ void ct_adaptive_init(ct_adaptive_lock_t *l);
  * Locks already initialized keep their mode, so this is safe at any time. */
 bool ct__adaptive_force_fence(bool on);
 
+/* For tests: parks behave as if membarrier had failed after registration (the degraded mode
+ * in src/locks/adaptive.c: bounded sleeps and rechecks instead of aborting). */
+void ct__adaptive_force_degraded(bool on);
+
 static inline bool ct_adaptive_trylock(ct_adaptive_lock_t *l)
 {
     /* Relaxed load: only a hint (a CAS that fails takes the holder's line all the same). The
