@@ -47,7 +47,10 @@
  * queue at create time (q->asym false), to the symmetric C11 form: each such store becomes a
  * seq_cst exchange and the barrier call is skipped, so all four accesses of each Dekker pair
  * are seq_cst and lie in the single total order S (one locked instruction per publish, as
- * before). Setting CONTEND_SPSC_NO_MEMBARRIER in the environment forces that fallback.
+ * before). Setting CONTEND_SPSC_NO_MEMBARRIER in the environment forces that fallback. Should
+ * membarrier fail after a successful registration (not seen on any kernel; a forked child is
+ * re-registered), the queue does not abort: that wait is bounded to 1 ms and rechecked
+ * (degraded mode, src/queues/spsc.c).
  *
  * No lost wakeup (the consumer sleeping on empty; the producer on full is symmetric with head
  * in place of tail):
