@@ -17,6 +17,12 @@ check() {
   fi
 }
 check "nosuch"   run nosuch
+check "nosuch"   stress nosuch
+check "which bench" stress
+check "'0'"      stress queue --seconds 0
+check "'abc'"    stress counter --seconds abc
+check "--seconds" run counter --seconds 1
+check "--quick"  stress counter --quick
 check "nosuch"   run counter --impl nosuch
 check "atomic,"  run counter --impl atomic,
 check "'0'"      run counter --threads 0

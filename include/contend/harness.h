@@ -200,6 +200,7 @@ typedef struct ct_result {
     int pin_error;                   /* first pinning errno seen, 0 = none */
     bool verified;
     char verify_msg[256];
+    uint64_t ops_checked;            /* ops the verify step covered, all repeats, warm-up in */
     /* Filled by ct_report_finish() when the baseline ran in the same report: */
     const char *baseline_impl;       /* NULL: none */
     bool has_baseline;

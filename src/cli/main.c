@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "contend/chaos.h"
 #include "contend/harness.h"
 #include "contend/lock.h"
 #include "contend/queue.h"
@@ -105,9 +106,10 @@ typedef struct options {
     unsigned producers[MAX_LIST], consumers[MAX_LIST];
     size_t nproducers, nconsumers;
     bool capacity_given, mode_given;
+    double stress_seconds;
 } options;
 
-enum { OPT_RUN = 1, OPT_SUITE = 2 };
+enum { OPT_RUN = 1, OPT_SUITE = 2, OPT_STRESS = 4 };
 
 typedef struct flag_spec {
     const char *name;
@@ -125,6 +127,7 @@ static const flag_spec flags[] = {
     {"--quiet", false, OPT_RUN | OPT_SUITE},   {"--quick", false, OPT_SUITE},
     {"--producers", true, OPT_RUN},   {"--consumers", true, OPT_RUN},
     {"--capacity", true, OPT_RUN},    {"--mode", true, OPT_RUN},
+    {"--seconds", true, OPT_STRESS},
 };
 
 static void apply_flag(options *o, const char *name, const char *value)
@@ -187,6 +190,8 @@ static void apply_flag(options *o, const char *name, const char *value)
         o->quiet = true;
     } else if (!strcmp(name, "--quick")) {
         o->quick = true;
+    } else if (!strcmp(name, "--seconds")) {
+        o->stress_seconds = parse_seconds(name, value, false);
     }
 }
 
@@ -299,6 +304,7 @@ static void print_main_help(FILE *f)
           "usage: contend list\n"
           "       contend run BENCH [options]    measure one workload (contend run --help)\n"
           "       contend suite [--quick]        the standard set (contend suite --help)\n"
+          "       contend stress BENCH [--seconds N]  soak and verify (contend stress --help)\n"
           "       contend probe [--format F]     the machine's limits (contend probe --help)\n"
           "       contend lab [NAME [options]]   demonstrations (contend lab lists them)\n"
           "       contend --version\n",
@@ -327,6 +333,19 @@ static void print_run_help(void)
           "  --out FILE          write there instead of stdout\n"
           "  --quiet             no progress line on stderr\n\n"
           "Exit status: 0 all verified, 1 a verification or run failed, 2 bad input.\n",
+          stdout);
+}
+
+static void print_stress_help(void)
+{
+    fputs("usage: contend stress BENCH [--seconds N] [run options]\n\n"
+          "Soaks BENCH: runs every point of the plan (the same options as 'contend run')\n"
+          "again and again in short rounds (--duration, default 0.2 s; no warm-up, one repeat)\n"
+          "until N seconds (default 10) have passed, verifying every round. Reports, per point,\n"
+          "rounds, operations checked and failures, and the first failure's message. In the\n"
+          "chaos build (-DCONTEND_CHAOS=ON) the rounds explore many more interleavings; the\n"
+          "seed is printed (replay with CT_CHAOS_SEED).\n"
+          "Exit status: 0 no failure, 1 a failure, 2 bad input.\n",
           stdout);
 }
 
@@ -371,18 +390,25 @@ static void options_defaults(options *o)
     o->format = CT_FORMAT_TABLE;
 }
 
-static int cmd_run(int argc, char **argv)
+static int stress_plan(const plan_item *plan, size_t n, const options *o);
+
+/* `run` measures a plan; `stress` soaks the same plan (stress == true). */
+static int cmd_run(int argc, char **argv, bool stress)
 {
     if (wants_help(argc, argv, 2)) {
-        print_run_help();
+        if (stress)
+            print_stress_help();
+        else
+            print_run_help();
         return 0;
     }
     options o;
     options_defaults(&o);
     char *pos[1];
-    size_t npos = parse_options(argc, argv, 2, OPT_RUN, &o, pos, 1, "run");
+    size_t npos = parse_options(argc, argv, 2, stress ? OPT_RUN | OPT_STRESS : OPT_RUN, &o, pos,
+                                1, stress ? "stress" : "run");
     if (npos == 0)
-        usage_error("run: which bench? (see 'contend list')");
+        usage_error("%s: which bench? (see 'contend list')", stress ? "stress" : "run");
     const ct_workload *w = ct_workload_find(pos[0]);
     if (!w)
         usage_error("run: unknown bench '%s' (see 'contend list')", pos[0]);
@@ -455,6 +481,11 @@ static int cmd_run(int argc, char **argv)
             plan[k++] = (plan_item){w, impl, o.threads[t], params[t], o.cfg.pin};
         }
     n = k;
+    if (stress) {
+        int st = stress_plan(plan, n, &o);
+        free(plan);
+        return st;
+    }
     FILE *out = o.out ? open_out(o.out) : stdout;
     ct_report rep = {0};
     ct_probe_summary(); /* the machine section reports the limits measured before the run */
@@ -582,6 +613,91 @@ static int cmd_suite(int argc, char **argv)
     return status;
 }
 
+/* Round-robin over the plan until the time is up. A point that fails setup (not a verification
+ * failure) is reported and dropped from the rotation. */
+static int stress_plan(const plan_item *plan, size_t n, const options *o)
+{
+    double seconds = o->stress_seconds > 0 ? o->stress_seconds : 10;
+    ct_run_config cfg = o->cfg;
+    if (!o->cfg_given_duration) { /* 0.2 s rounds, shorter when the plan would not fit */
+        double d = seconds / 1.5 / (double)(n ? n : 1);
+        cfg.duration_s = d > 0.2 ? 0.2 : d < 0.02 ? 0.02 : d;
+    }
+    if (!o->cfg_given_warmup)
+        cfg.warmup_s = 0;
+    if (!o->cfg_given_repeat)
+        cfg.repeat = 1;
+    cfg.hw_counters = false;
+    typedef struct tally {
+        uint64_t rounds, ops, failures;
+        bool dropped;
+        char first[300];
+    } tally;
+    tally *t = calloc(n ? n : 1, sizeof *t);
+    if (!t)
+        return 1;
+    bool progress = !o->quiet && isatty(2);
+    uint64_t start = ct_now_ns(), end = start + (uint64_t)(seconds * 1e9);
+    size_t live = n;
+    /* Until the time is up, and at least one round of every point. */
+    for (size_t i = 0, pass = 0; live > 0 && (ct_now_ns() < end || pass == 0);
+         i = (i + 1) % n, pass += i == 0) {
+        if (t[i].dropped)
+            continue;
+        ct_run_config c = cfg;
+        c.params = plan[i].params;
+        c.pin = plan[i].pin;
+        ct_result res;
+        char err[256] = "";
+        if (ct_run_point(plan[i].w, plan[i].impl, plan[i].threads, &c, &res, err, sizeof err)) {
+            fprintf(stderr, "contend: stress: %s %s x%u: %s\n", plan[i].w->name, plan[i].impl,
+                    plan[i].threads, err);
+            t[i].dropped = true;
+            t[i].failures++;
+            snprintf(t[i].first, sizeof t[i].first, "setup: %s", err);
+            live--;
+            continue;
+        }
+        t[i].rounds++;
+        t[i].ops += res.ops_checked;
+        if (!res.verified) {
+            if (t[i].failures++ == 0)
+                snprintf(t[i].first, sizeof t[i].first, "%s", res.verify_msg);
+            fprintf(stderr, "%scontend: stress: FAILED %s %s x%u: %s\n", progress ? "\r\033[K" : "",
+                    plan[i].w->name, plan[i].impl, plan[i].threads, res.verify_msg);
+        }
+        if (progress)
+            fprintf(stderr, "\r\033[K[%.0f/%.0f s] %s %s x%u", (double)(ct_now_ns() - start) / 1e9,
+                    seconds, plan[i].w->name, plan[i].impl, plan[i].threads);
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    uint64_t total_ops = 0, total_fail = 0;
+    printf("%-14s %-20s %8s %8s %16s %9s\n", "bench", "impl", "threads", "rounds", "ops checked",
+           "failures");
+    for (size_t i = 0; i < n; i++) {
+        char th[32];
+        if (plan[i].params.producers)
+            snprintf(th, sizeof th, "%u:%u", plan[i].params.producers, plan[i].params.consumers);
+        else
+            snprintf(th, sizeof th, "%u", plan[i].threads);
+        printf("%-14s %-20s %8s %8llu %16llu %9llu\n", plan[i].w->name, plan[i].impl, th,
+               (unsigned long long)t[i].rounds, (unsigned long long)t[i].ops,
+               (unsigned long long)t[i].failures);
+        if (t[i].failures)
+            printf("  first failure: %s\n", t[i].first);
+        total_ops += t[i].ops;
+        total_fail += t[i].failures;
+    }
+    printf("stress: %.1f s, %llu operations checked, %llu failure(s)%s\n",
+           (double)(ct_now_ns() - start) / 1e9, (unsigned long long)total_ops,
+           (unsigned long long)total_fail, ct_chaos_seed() ? "" : " (normal build)");
+    if (ct_chaos_seed())
+        ct_chaos_report_seed("stress");
+    free(t);
+    return total_fail ? 1 : 0;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
     if (wants_help(argc, argv, 2)) {
@@ -680,7 +796,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list"))
         return cmd_list(argc, argv);
     if (!strcmp(cmd, "run"))
-        return cmd_run(argc, argv);
+        return cmd_run(argc, argv, false);
+    if (!strcmp(cmd, "stress"))
+        return cmd_run(argc, argv, true);
     if (!strcmp(cmd, "suite"))
         return cmd_suite(argc, argv);
     if (!strcmp(cmd, "probe"))

@@ -283,6 +283,7 @@ static void json_result(FILE *f, const ct_result *r)
         fputs("null", f);
     }
     fprintf(f, ",\n     \"verified\": %s", r->verified ? "true" : "false");
+    fprintf(f, ",\n     \"ops_checked\": %llu", (unsigned long long)r->ops_checked);
     if (!r->verified) {
         fputs(", \"verify_error\": ", f);
         json_string(f, r->verify_msg);

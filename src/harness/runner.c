@@ -125,6 +125,7 @@ typedef struct run_outcome {
     bool hw_valid;
     uint64_t hw[CT_HW_NCOUNTERS];
     uint64_t measured_ops;
+    uint64_t all_ops; /* every op of the counted threads, warm-up included */
     int pin_error;
 } run_outcome;
 
@@ -213,6 +214,7 @@ join:
             if (!t->uncounted) {
                 counts[ncounted] = t->ops_at_measure_end - t->ops_at_measure_start;
                 out->measured_ops += counts[ncounted++];
+                out->all_ops += t->ops; /* warm-up included: verify covers every op */
             }
             ct_hist_merge(lat, t->hist);
             if (t->pin_error && !out->pin_error)
@@ -307,6 +309,7 @@ int ct_run_point(const ct_workload *w, const char *impl, unsigned threads,
             snprintf(out->verify_msg, sizeof out->verify_msg, "repeat %u: %s", r + 1, msg);
         }
         out->ops_per_s_runs[r] = runs[r].ops_per_s;
+        out->ops_checked += runs[r].all_ops;
         sorted[r] = runs[r].ops_per_s;
     }
     if (rc == 0) {
