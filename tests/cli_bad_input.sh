@@ -17,6 +17,9 @@ check() {
   fi
 }
 check "nosuch"   run nosuch
+check "'near'"   run queue --pin compact,near
+check "twice"    run queue --pin none,none
+check "list"     suite --pin none,compact
 check "nosuch"   stress nosuch
 check "which bench" stress
 check "'0'"      stress queue --seconds 0

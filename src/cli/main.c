@@ -103,6 +103,9 @@ typedef struct options {
     bool quick;
     bool quiet;
     bool cfg_given_duration, cfg_given_repeat, cfg_given_warmup, pin_given;
+    int pins[3]; /* --pin list (run: each is a plan point; suite: one) */
+    size_t npins;
+    char pin_buf[64];
     unsigned producers[MAX_LIST], consumers[MAX_LIST];
     size_t nproducers, nconsumers;
     bool capacity_given, mode_given;
@@ -154,10 +157,24 @@ static void apply_flag(options *o, const char *name, const char *value)
     } else if (!strcmp(name, "--think-ns")) {
         o->cfg.params.think_ns = parse_uint(name, value, 0, 1000000000ull, "a duration in ns");
     } else if (!strcmp(name, "--pin")) {
-        ct_pin_mode m;
-        if (ct_pin_mode_parse(value, &m))
-            usage_error("--pin: '%s' is not none, compact or scatter", value);
-        o->cfg.pin = (int)m;
+        if (strlen(value) >= sizeof o->pin_buf)
+            usage_error("--pin: '%s' is too long", value);
+        strcpy(o->pin_buf, value);
+        char *items[MAX_LIST];
+        size_t n = split_list(name, o->pin_buf, items);
+        if (n > 3)
+            usage_error("--pin: '%s' has more than three modes", value);
+        for (size_t i = 0; i < n; i++) {
+            ct_pin_mode m;
+            if (ct_pin_mode_parse(items[i], &m))
+                usage_error("--pin: '%s' is not none, compact or scatter", items[i]);
+            for (size_t k = 0; k < i; k++)
+                if (o->pins[k] == (int)m)
+                    usage_error("--pin: '%s' is given twice", items[i]);
+            o->pins[i] = (int)m;
+        }
+        o->npins = n;
+        o->cfg.pin = o->pins[0];
         o->pin_given = true;
     } else if (!strcmp(name, "--producers")) {
         o->nproducers = parse_threads(name, value, o->producers);
@@ -326,7 +343,8 @@ static void print_run_help(void)
           "  --consumers LIST    consumer counts (default: as many as producers)\n"
           "  --capacity N        queue capacity, 1..2^30 (default 1024)\n"
           "  --mode M            try | blocking (default try); pinned compact by default\n"
-          "  --pin MODE          none | compact | scatter (hwloc; default none)\n"
+          "  --pin MODES         none | compact | scatter, or a list of them, each a separate\n"
+          "                      point (hwloc; default none, queues compact)\n"
           "  --sample N          time one op in N for latency; 0 = off (default 4096)\n"
           "  --no-hw             do not open hardware counters\n"
           "  --format F          table | csv | json (default table)\n"
@@ -458,12 +476,17 @@ static int cmd_run(int argc, char **argv, bool stress)
         for (size_t i = 0; i < npoints; i++)
             params[i] = o.cfg.params;
     }
+    if (!o.pin_given) {
+        o.pins[0] = o.cfg.pin;
+        o.npins = 1;
+    }
     size_t nimpl = o.nimpls ? o.nimpls : w->impl_count();
-    size_t n = nimpl * npoints;
+    size_t n = nimpl * npoints * o.npins;
     plan_item *plan = calloc(n, sizeof *plan);
     if (!plan)
         return 1;
     size_t k = 0;
+    for (size_t p = 0; p < o.npins; p++) /* placement outermost: the table groups by it */
     for (size_t i = 0; i < nimpl; i++)
         for (size_t t = 0; t < npoints; t++) {
             const char *impl = o.nimpls ? o.impls[i] : w->impl_name(i);
@@ -478,7 +501,7 @@ static int cmd_run(int argc, char **argv, bool stress)
                 }
                 continue; /* all implementations: skip the ones this mix does not fit */
             }
-            plan[k++] = (plan_item){w, impl, o.threads[t], params[t], o.cfg.pin};
+            plan[k++] = (plan_item){w, impl, o.threads[t], params[t], o.pins[p]};
         }
     n = k;
     if (stress) {
@@ -549,6 +572,8 @@ static int cmd_suite(int argc, char **argv)
     char *pos[1];
     if (parse_options(argc, argv, 2, OPT_SUITE, &o, pos, 0, "suite"))
         usage_error("suite: unexpected argument");
+    if (o.npins > 1)
+        usage_error("suite: --pin takes one mode, not a list");
     if (o.quick) {
         if (!o.cfg_given_duration)
             o.cfg.duration_s = 0.2;

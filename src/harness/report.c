@@ -360,7 +360,7 @@ static bool same_group(const ct_result *a, const ct_result *b)
 {
     return strcmp(a->bench, b->bench) == 0 && a->params.cs_ns == b->params.cs_ns &&
            a->params.think_ns == b->params.think_ns && a->params.mode == b->params.mode &&
-           a->params.capacity == b->params.capacity;
+           a->params.capacity == b->params.capacity && a->pin == b->pin;
 }
 
 static void table_group_heading(FILE *f, const ct_result *r)
