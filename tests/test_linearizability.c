@@ -472,11 +472,11 @@ int main(void)
     printf("plan seed CT_LIN_SEED=%llu\n", (unsigned long long)plan_seed);
 
 #if defined(CT_SANITIZED)
-    unsigned dflt = 1500;
-#elif defined(CT_CHAOS_BUILD)
-    unsigned dflt = 3000;
-#else
     unsigned dflt = 5000;
+#elif defined(CT_CHAOS_BUILD)
+    unsigned dflt = 10000;
+#else
+    unsigned dflt = 20000;
 #endif
     unsigned rounds = env_unsigned("CT_LIN_ROUNDS", dflt);
 
