@@ -61,5 +61,13 @@ check "--threads" run queue --threads 2
 check "--producers" run counter --producers 2
 check "equally many" run queue --producers 1,2 --consumers 1,2,3
 check "spsc"     run queue --impl spsc --producers 2
+check "'0'"      lab stalled-producer --stall-ms 0
+check "'x'"      lab stalled-producer --producers x
+check "'nan'"    lab stalled-producer --seconds nan
+check "'lifo'"   lab stalled-producer --queue lifo
+check "'spin'"   lab stalled-producer --mode spin
+check "'0'"      lab stalled-producer --capacity 0
+check "--bogus"  lab stalled-producer --bogus
+check "--every-ms" lab stalled-producer --every-ms
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

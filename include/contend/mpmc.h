@@ -49,6 +49,10 @@
  * try_pop / try_push wait them out too rather than answer "empty" / "full" for a queue that is
  * neither: "never waits" means never for the queue to become non-empty / non-full, only for an
  * operation already in progress on the one cell it needs (a few instructions unless preempted).
+ * Measured in notes/locks_vs_lockfree.md, "A stalled producer" (`contend lab stalled-producer`):
+ * while one producer sleeps in that window, every consumer waits on that one cell (none can
+ * pass it), spinning and yielding rather than sleeping; the mutex queue, stalled with its lock
+ * held, stops everyone too but its waiters sleep.
  *
  * Waiting. push/pop spin and yield a little (ct_backoff_snooze), then sleep on an eventcount
  * (contend/eventcount.h): not_empty for consumers, not_full for producers. A consumer sleeps
