@@ -635,6 +635,13 @@ static int run_once(const pool_backend *b, void *rt, int wi, uint64_t n, uint64_
     return 0;
 }
 
+static bool pool_impl_supports(const char *impl, const ct_params *params)
+{
+    const pool_backend *b = backend_find(impl);
+    int wi = variant_index(params->workload ? params->workload : "fib");
+    return b && wi >= 0 && (b->submit || (wi != W_LATENCY && wi != W_SPARSE));
+}
+
 static int pool_run_point(const char *impl, unsigned threads, const ct_run_config *cfg,
                           ct_result *out, char *err, size_t errlen)
 {
@@ -767,4 +774,5 @@ const ct_workload ct_workload_pool = {
     .run_point = pool_run_point,
     .variants = variants,
     .check_params = pool_check_params,
+    .impl_supports = pool_impl_supports,
 };

@@ -52,5 +52,13 @@ check "--threads" run queue --threads 2
 check "--producers" run counter --producers 2
 check "equally many" run queue --producers 1,2 --consumers 1,2,3
 check "spsc"     run queue --impl spsc --producers 2
+check "'quicksort'" run pool --workload quicksort
+check "'0'"      run pool --n 0
+check "'x'"      run pool --n x
+check "'41'"     run pool --workload fib --n 41
+check "--workload" run pool --workload
+check "--workload" run counter --workload fib
+check "--n"      run queue --n 5
+check "latency"  run pool --impl omp-gcc --workload latency
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -169,6 +169,9 @@ typedef struct ct_workload {
      * a check of the parameters before any run (false with a one-line reason: bad input). */
     const char *const *variants;
     bool (*check_params)(const ct_params *params, char *err, size_t errlen);
+    /* Optional: false when impl cannot run with these parameters (the CLI skips it, or refuses
+     * it when asked for by name). NULL: every impl runs everything. */
+    bool (*impl_supports)(const char *impl, const ct_params *params);
 } ct_workload;
 
 size_t ct_workload_count(void);

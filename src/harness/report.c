@@ -437,8 +437,8 @@ static void fixed_work_row(FILE *f, const ct_result *r)
 static void table_group_heading(FILE *f, const ct_result *r)
 {
     if (r->fixed_work)
-        fprintf(f, "\n%s  workload=%s n=%llu  (one run = fixed work; seconds: median of %u runs;"
-                   " speedup vs serial; T1/Ts = work overhead; cpu%% = CPU/wall)\n",
+        fprintf(f, "\n%s  workload=%s n=%llu  (fixed work; seconds: median of %u runs;"
+                   " T1/Ts: work overhead)\n",
                 r->bench, r->params.workload ? r->params.workload : "-",
                 (unsigned long long)r->params.n, r->repeat);
     else if (r->params.producers)
