@@ -232,6 +232,20 @@ static bool our_stats(void *x, ct_pool_stats *out)
 #ifdef CT_HAVE_OMP
 extern const pool_backend ct_pool_backend_omp;
 #endif
+#ifdef CT_HAVE_TBB
+extern const pool_backend ct_pool_backend_tbb;
+#endif
+
+/* Peers, in the order listed after our three. */
+static const pool_backend *const peers[] = {
+#ifdef CT_HAVE_OMP
+    &ct_pool_backend_omp,
+#endif
+#ifdef CT_HAVE_TBB
+    &ct_pool_backend_tbb,
+#endif
+    NULL,
+};
 
 static const pool_backend backends[] = {
     OUR_BACKEND("steal", "contend pool: Chase-Lev deque per worker, LIFO own, random stealing"),
@@ -239,24 +253,13 @@ static const pool_backend backends[] = {
     OUR_BACKEND("central", "contend pool: one FIFO under a mutex + condvar (the baseline)"),
 };
 
-static size_t pool_impl_count(void)
-{
-#ifdef CT_HAVE_OMP
-    return 4;
-#else
-    return 3;
-#endif
-}
+static size_t pool_impl_count(void) { return 3 + sizeof peers / sizeof peers[0] - 1; }
 
 static const pool_backend *backend_get(size_t i)
 {
     if (i < 3)
         return &backends[i];
-#ifdef CT_HAVE_OMP
-    if (i == 3)
-        return &ct_pool_backend_omp;
-#endif
-    return NULL;
+    return i < pool_impl_count() ? peers[i - 3] : NULL;
 }
 
 static const char *pool_impl_name(size_t i)
@@ -686,8 +689,9 @@ static int pool_run_point(const char *impl, unsigned threads, const ct_run_confi
         void *rt = b->create(impl, threads, cfg->pin != 0, err, errlen);
         if (!rt)
             goto out;
-        if (wi == W_IDLE)
-            (void)b->fib(rt, 10); /* one small job, so the workers have run and gone idle */
+        /* One small job first (untimed): every runtime has started its threads (OpenMP and
+         * TBB create them lazily), and for `idle` the workers have run and gone idle. */
+        (void)b->fib(rt, 10);
         run_once(b, rt, wi, n, expect, buf, hits, recs, lat, &runs[r]);
         b->destroy(rt);
         if (!runs[r].ok && out->verified) {

@@ -11,7 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+/* The C++ peer adapters cannot parse contend/pool.h (C11 _Atomic); they only pass pointers. */
+extern "C" {
+typedef struct ct_pool_stats ct_pool_stats;
+#else
 #include "contend/pool.h"
+#endif
 
 /* Unbalanced tree search, binomial (UTS, Olivier et al., LCPC 2006): the root has `root`
  * children; every other node has `m` children with probability q, else none (m * q just
@@ -134,5 +140,9 @@ typedef struct pool_backend {
     void (*drain)(void *rt);                               /* wait for every submitted task */
     bool (*stats)(void *rt, ct_pool_stats *out);           /* NULL or false: none */
 } pool_backend;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

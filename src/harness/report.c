@@ -430,7 +430,7 @@ static void fixed_work_row(FILE *f, const ct_result *r)
     fmt_ns(p99, sizeof p99, (double)r->latency.p99, r->latency.samples > 0);
     double spread = r->seconds > 0 ? 100.0 * (r->seconds_max - r->seconds_min) / (2 * r->seconds)
                                    : 0;
-    fprintf(f, "%-15.15s %5u %9s %9.4f %7.1f %8s %6s %8.1f %8s %4s\n", r->impl, r->threads, ops,
+    fprintf(f, "%-15.15s %5u %9s %9.4g %7.1f %8s %6s %8.1f %8s %4s\n", r->impl, r->threads, ops,
             r->seconds, spread, sp, ov, 100 * r->cpu_util, p99, r->verified ? "ok" : "FAIL");
 }
 
