@@ -59,6 +59,6 @@ check "'41'"     run pool --workload fib --n 41
 check "--workload" run pool --workload
 check "--workload" run counter --workload fib
 check "--n"      run queue --n 5
-check "latency"  run pool --impl omp-gcc --workload latency
+check "omp-gcc"  run pool --impl omp-gcc --workload latency
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -439,8 +439,30 @@ static void test_idle_sleeps(void)
     }
 }
 
+/* pin = true: every worker pins itself to one of the CPUs the process may use. */
+static void test_pin(void)
+{
+    ct_pool_config c = {.threads = 3, .sched = CT_SCHED_STEAL, .pin = true};
+    ct_pool *p = ct_pool_create_with(&c);
+    CT_CHECK(p != NULL, "create pinned: errno %d", errno);
+    uint64_t deadline = ct_now_ns() + 20000000000ull;
+    for (unsigned i = 0; i < 3; i++) {
+        ct_pool_stats st;
+        for (;;) { /* a worker pins itself when it starts: wait for it */
+            CT_CHECK(ct_pool_worker_stats(p, i, &st) == 0, "stats");
+            if (st.pinned_cpu >= 0 || ct_now_ns() > deadline)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        CT_CHECK(st.pinned_cpu >= 0, "worker %u not pinned", i);
+    }
+    ct_pool_destroy(p);
+}
+
 int main(void)
 {
+    test_pin();
     test_args();
     test_fib();
     test_nested();
