@@ -36,6 +36,8 @@
  *    re-initialized while tasks of it are pending.
  *  - ct_pool_destroy must not run concurrently with a ct_spawn from a thread that is not one
  *    of the pool's workers, nor be called from one of its own workers.
+ *  - A worker of ANOTHER pool that waits on this pool's group sleeps like any outside thread
+ *    (it runs nothing of either pool meanwhile).
  *  - A task that waits (ct_group_wait on a worker) runs other tasks meanwhile, on its own stack:
  *    deep fork-join recursion needs stack in proportion to its depth, as in Cilk and TBB.
  */

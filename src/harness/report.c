@@ -308,8 +308,12 @@ static void json_result(FILE *f, const ct_result *r)
     json_number(f, r->cpu_ns_per_op);
     fprintf(f, ", \"ctx_voluntary\": %ld, \"ctx_involuntary\": %ld,\n", r->ctx_voluntary,
             r->ctx_involuntary);
-    fprintf(f, "     \"fairness\": {\"jain\": %.4f, \"min_share\": %.4f, \"max_share\": %.4f},\n",
-            r->jain, r->min_share, r->max_share);
+    if (r->fixed_work) /* the runtime owns its threads: no per-thread op counts */
+        fputs("     \"fairness\": null,\n", f);
+    else
+        fprintf(f, "     \"fairness\": {\"jain\": %.4f, \"min_share\": %.4f,"
+                   " \"max_share\": %.4f},\n",
+                r->jain, r->min_share, r->max_share);
     fputs("     \"hw\": ", f);
     if (r->hw_valid) {
         fprintf(f, "{\"cycles_per_op\": %.2f, \"instructions_per_op\": %.2f,"
