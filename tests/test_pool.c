@@ -460,9 +460,32 @@ static void test_pin(void)
     ct_pool_destroy(p);
 }
 
+/* Deep fork-join on a few workers: nesting while waiting must stay bounded (fib(30) once
+ * overflowed an 8 MiB stack under `central`: every waiter ran every other waiter's subtree). */
+static void test_deep(void)
+{
+#if defined(CT_SANITIZED) || defined(CT_CHAOS_BUILD)
+    const unsigned n = 22;
+#else
+    const unsigned n = 29;
+#endif
+    for (size_t s = 0; s < 3; s++)
+        for (unsigned t = 2; t <= 4; t += 2) {
+            ct_pool *p = make(t, scheds[s]);
+            fib_arg root = {p, n, 0};
+            ct_group g = CT_GROUP_INIT;
+            CT_CHECK(ct_spawn(p, &g, fib_task, &root) == 0, "spawn root");
+            ct_group_wait(p, &g);
+            CT_CHECK(root.result == fib_serial(n), "%s x%u deep fib(%u) = %llu",
+                     ct_sched_name(scheds[s]), t, n, (unsigned long long)root.result);
+            ct_pool_destroy(p);
+        }
+}
+
 int main(void)
 {
     test_pin();
+    test_deep();
     test_args();
     test_fib();
     test_nested();

@@ -34,8 +34,16 @@
  * the task tree breadth-first, nesting a frame per task (fib(25) overflowed an 8 MiB stack
  * that way), so a waiting worker always takes the NEWEST task it can: its own deque's bottom
  * (its own children) under both STEAL schedulers, the back of the central queue under
- * CENTRAL. Nesting then follows the depth of the task tree, as in Cilk. STEAL_FIFO's
- * oldest-first order applies to the worker's main loop: to independent tasks, not to joins.
+ * CENTRAL. STEAL_FIFO's oldest-first order applies to the worker's main loop: to independent
+ * tasks, not to joins. Newest-first is not a bound by itself: a waiter may still pick up
+ * another worker's task (a steal, or the back of the shared queue), whose subtree then nests
+ * on this stack, and with a shared queue two workers keep interleaving each other's subtrees
+ * (fib(30) on `central` overflowed 8 MiB that way). So past HELP_DEPTH_LIMIT nested tasks a
+ * waiting worker runs only tasks of the group it waits for (the bottom of its own deque, or
+ * that group's entries in the central queue) and otherwise sleeps until the group is done.
+ * That cannot deadlock: the group's other tasks are queued where their spawner's waiter can
+ * run them, or running on other workers, and by induction on the task tree they finish. Stack
+ * use is then at most HELP_DEPTH_LIMIT helper frames plus the task tree's own depth.
  *
  * Central scheduler: one ring under a mutex; waiting workers (idle or in ct_group_wait) sleep
  * on one condition variable, checking their condition under the mutex; spawns signal one,
@@ -69,6 +77,7 @@
 #define GROUP_WAITING 0x80000000u
 #define GROUP_COUNT 0x7fffffffu
 #define INJECT_EVERY 61u
+#define HELP_DEPTH_LIMIT 128u /* see "Stack depth" */
 
 /* ---- a FIFO ring of tasks (injection and central queues; caller holds the mutex) -------- */
 
@@ -106,6 +115,21 @@ static bool ring_pop_back(task_ring *r, ct_task *t)
     return true;
 }
 
+/* The newest task of group g, wherever it is in the ring (a waiter past the depth limit). */
+static bool ring_take_group(task_ring *r, const ct_group *g, ct_task *t)
+{
+    for (size_t i = r->count; i-- > 0;) {
+        if (r->buf[(r->head + i) % r->cap].group != g)
+            continue;
+        *t = r->buf[(r->head + i) % r->cap];
+        for (size_t k = i; k + 1 < r->count; k++)
+            r->buf[(r->head + k) % r->cap] = r->buf[(r->head + k + 1) % r->cap];
+        r->count--;
+        return true;
+    }
+    return false;
+}
+
 static bool ring_pop(task_ring *r, ct_task *t)
 {
     if (!r->count)
@@ -126,6 +150,7 @@ typedef struct worker {
     _Atomic int pinned_cpu; /* written once by the worker, read by stats */
     uint64_t rng;
     unsigned index, since_inject;
+    unsigned depth; /* tasks run nested inside ct_group_wait on this worker's stack */
     struct ct_pool *pool;
     pthread_t tid;
 } worker;
@@ -142,6 +167,7 @@ struct ct_pool {
     pthread_cond_t qcond;
     task_ring q;            /* injection queue (steal) or the central queue */
     unsigned q_sleepers;    /* central: threads in cond_wait (under qlock) */
+    unsigned q_limited;     /* central: of those, waiters past the depth limit (under qlock) */
     _Atomic size_t qcount;  /* q.count, readable without the lock */
     CT_PAD_ALIGNED _Atomic uint32_t stop;
 };
@@ -198,6 +224,14 @@ static void run_task(ct_pool *p, worker *self, const ct_task *t)
     t->fn(t->arg);
     bump(&self->tasks_run);
     group_finish(p, t->group);
+}
+
+/* A task run by a worker waiting on a group: one frame deeper on its stack. */
+static void run_nested(ct_pool *p, worker *self, const ct_task *t)
+{
+    self->depth++;
+    run_task(p, self, t);
+    self->depth--;
 }
 
 static bool inject_pop(ct_pool *p, worker *self, ct_task *t)
@@ -507,7 +541,9 @@ int ct_spawn(ct_pool *p, ct_group *g, void (*fn)(void *arg), void *arg)
     pthread_mutex_lock(&p->qlock);
     int e = ring_push(&p->q, &t);
     atomic_store_explicit(&p->qcount, p->q.count, memory_order_relaxed);
-    if (!e && p->sched == CT_SCHED_CENTRAL && p->q_sleepers)
+    if (!e && p->sched == CT_SCHED_CENTRAL && p->q_limited)
+        pthread_cond_broadcast(&p->qcond); /* a limited waiter may decline it: wake all */
+    else if (!e && p->sched == CT_SCHED_CENTRAL && p->q_sleepers)
         pthread_cond_signal(&p->qcond);
     pthread_mutex_unlock(&p->qlock);
     if (e) {
@@ -550,25 +586,64 @@ static void wait_central(ct_pool *p, worker *self, ct_group *g)
     for (;;) {
         if (group_done(g))
             return;
+        bool limited = self->depth >= HELP_DEPTH_LIMIT;
         pthread_mutex_lock(&p->qlock);
-        while (p->q.count == 0) {
+        bool ok;
+        while (!(ok = limited ? ring_take_group(&p->q, g, &t) : ring_pop_back(&p->q, &t))) {
             atomic_fetch_or_explicit(&g->state, GROUP_WAITING, memory_order_relaxed);
             if (group_done(g)) { /* checked under the lock: the finisher broadcasts under it */
                 pthread_mutex_unlock(&p->qlock);
                 return;
             }
             p->q_sleepers++;
+            p->q_limited += limited;
             bump(&self->sleeps);
             pthread_cond_wait(&p->qcond, &p->qlock);
+            p->q_limited -= limited;
             p->q_sleepers--;
         }
-        bool ok = ring_pop_back(&p->q, &t);
         atomic_store_explicit(&p->qcount, p->q.count, memory_order_relaxed);
         pthread_mutex_unlock(&p->qlock);
-        if (ok) {
-            bump(&self->injected_taken);
-            run_task(p, self, &t);
+        bump(&self->injected_taken);
+        run_nested(p, self, &t);
+    }
+}
+
+/* Past the depth limit: run only this group's own tasks (the bottom of our deque), else sleep
+ * until the group is done. Progress: the group's other tasks run on other workers. */
+static void wait_limited(ct_pool *p, worker *self, ct_group *g)
+{
+    ct_task t;
+    for (;;) {
+        if (group_done(g))
+            return;
+        if (ct_cl_take(&self->dq, &t) == CT_CL_OK) {
+            if (t.group == g) {
+                run_nested(p, self, &t);
+                continue;
+            }
+            /* An outer frame's task: put it back (we just made room, so this cannot fail).
+             * Awake workers may steal it; if none does, we run it once back in its own frame
+             * (our group does not depend on it). No notify here: two limited waiters would
+             * wake each other for tasks neither takes. */
+            if (ct_cl_push(&self->dq, &t) < 0) {
+                run_nested(p, self, &t); /* cannot happen; never drop a task */
+                continue;
+            }
         }
+        ct_backoff b = CT_BACKOFF_INIT;
+        while (!group_done(g) && !ct_backoff_snooze(&b)) {
+        }
+        uint32_t old = atomic_fetch_or_explicit(&g->state, GROUP_WAITING, memory_order_acq_rel);
+        if ((old & GROUP_COUNT) == 0)
+            return;
+        uint32_t key = ct_eventcount_prepare_wait(&p->ec);
+        if (group_done(g)) {
+            ct_eventcount_cancel_wait(&p->ec);
+            return;
+        }
+        bump(&self->sleeps);
+        ct_eventcount_commit_wait(&p->ec, key, 0);
     }
 }
 
@@ -578,8 +653,12 @@ static void wait_stealing(ct_pool *p, worker *self, ct_group *g)
     for (;;) {
         if (group_done(g))
             return;
+        if (self->depth >= HELP_DEPTH_LIMIT) {
+            wait_limited(p, self, g);
+            return;
+        }
         if (find_task(p, self, &t, true)) {
-            run_task(p, self, &t);
+            run_nested(p, self, &t);
             continue;
         }
         ct_backoff b = CT_BACKOFF_INIT;
@@ -588,7 +667,7 @@ static void wait_stealing(ct_pool *p, worker *self, ct_group *g)
             if ((found = find_task(p, self, &t, true)))
                 break;
         if (found) {
-            run_task(p, self, &t);
+            run_nested(p, self, &t);
             continue;
         }
         /* acq_rel RMW: if it reads count 0 the group is done (and its writes visible); else the
