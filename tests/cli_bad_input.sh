@@ -69,5 +69,13 @@ check "'spin'"   lab stalled-producer --mode spin
 check "'0'"      lab stalled-producer --capacity 0
 check "--bogus"  lab stalled-producer --bogus
 check "--every-ms" lab stalled-producer --every-ms
+check "'quicksort'" run pool --workload quicksort
+check "'0'"      run pool --n 0
+check "'x'"      run pool --n x
+check "'41'"     run pool --workload fib --n 41
+check "--workload" run pool --workload
+check "--workload" run counter --workload fib
+check "--n"      run queue --n 5
+check "omp-gcc"  run pool --impl omp-gcc --workload latency
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

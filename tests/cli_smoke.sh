@@ -63,4 +63,29 @@ for r in rs:
     assert r["verified"] is True, r
 print("queue json ok")
 PY
+# Pool runs: fixed work; seconds, speedup, work_overhead and a verified result per point.
+for wl in fib:15 uts:30 sort:50000 imbalanced-for:5000 latency:100; do
+  "$bin" run pool --workload "${wl%%:*}" --n "${wl#*:}" --impl steal,central --threads 1,2 \
+    --repeat 2 --format json --out "$tmp/p.json" --quiet || fail "pool ${wl} exited $?"
+  python3 - "$tmp/p.json" "${wl%%:*}" <<'PY' || fail "pool json check ${wl}"
+import json, sys
+rs = json.load(open(sys.argv[1]))["results"]
+assert len(rs) == 4, len(rs)
+for r in rs:
+    assert r["verified"] is True, r
+    assert r["params"]["workload"] == sys.argv[2], r["params"]
+    assert r["seconds"] > 0 and r["ops_per_s"] > 0, r
+    for k in ["speedup", "work_overhead", "serial_seconds", "cpu_util", "extra"]:
+        assert k in r, k
+    if sys.argv[2] in ("fib", "uts", "sort", "imbalanced-for"):
+        assert r["speedup"] > 0 and r["work_overhead"] > 0, r
+    if sys.argv[2] == "latency":
+        assert r["latency_ns"] is not None, r
+print("pool json ok")
+PY
+done
+"$bin" run pool --workload fib --n 12 --threads 1 --repeat 1 --quiet >"$tmp/p.txt" || fail "pool table"
+awk 'length > 100 { exit 1 }' "$tmp/p.txt" || fail "pool table wider than 100 columns"
+"$bin" run pool --workload fib --n 12 --threads 2 --repeat 1 --format csv --quiet >"$tmp/p.csv" ||
+  fail "pool csv"
 echo "1 passed, 0 failed"

@@ -66,6 +66,10 @@ typedef struct ct_params {
     unsigned producers, consumers;
     uint64_t capacity;
     ct_queue_mode mode;
+    /* Fixed-work workloads (the pool): which computation (--workload; NULL = the default) and
+     * its size (--n; 0 = the workload's default). */
+    const char *workload;
+    uint64_t n;
 } ct_params;
 
 enum { CT_PHASE_WARMUP = 0, CT_PHASE_MEASURE = 1, CT_PHASE_STOP = 2 };
@@ -128,6 +132,9 @@ static inline const ct_params *ct_thread_params(const ct_thread *t)
 
 /* ---- workloads ------------------------------------------------------------------------ */
 
+struct ct_run_config;
+struct ct_result;
+
 typedef struct ct_workload {
     const char *name;
     const char *summary;
@@ -150,6 +157,21 @@ typedef struct ct_workload {
     /* Optional: the implementation this one is judged against (reports show the slowdown and
      * the extra line transfers per op against it); NULL, or returning NULL, for none. */
     const char *(*baseline)(const char *impl);
+    /* Optional, for fixed-work workloads that own their threads (the pool: a run is one
+     * computation, timed from start to finish, not a time window over threads the runner
+     * starts). When set, ct_run_point fills the common fields of `out` and hands the whole point
+     * (every repeat) to it: it fills ops_per_s (work items per second), the fixed-work fields
+     * (seconds, serial_seconds, speedup, cpu_util, extra_json), latency if any, and verified.
+     * setup, thread_main, verify and teardown may then be NULL. 0, or -1 with err. */
+    int (*run_point)(const char *impl, unsigned threads, const struct ct_run_config *cfg,
+                     struct ct_result *out, char *err, size_t errlen);
+    /* Optional: the names --workload accepts (NULL-terminated; the first is the default), and
+     * a check of the parameters before any run (false with a one-line reason: bad input). */
+    const char *const *variants;
+    bool (*check_params)(const ct_params *params, char *err, size_t errlen);
+    /* Optional: false when impl cannot run with these parameters (the CLI skips it, or refuses
+     * it when asked for by name). NULL: every impl runs everything. */
+    bool (*impl_supports)(const char *impl, const ct_params *params);
 } ct_workload;
 
 size_t ct_workload_count(void);
@@ -206,6 +228,15 @@ typedef struct ct_result {
     bool has_baseline;
     double slowdown;                 /* baseline ops/s / this ops/s */
     double extra_transfers_per_op;   /* (cpu ns/op - baseline's) / probed one-way ns; -1 n/a */
+    /* Fixed-work workloads (ct_workload.run_point): */
+    bool fixed_work;
+    double seconds, seconds_min, seconds_max; /* wall time of one run: median, min, max */
+    double serial_seconds;           /* the same work done serially, no runtime; -1 n/a */
+    double speedup;                  /* serial_seconds / seconds; -1 n/a */
+    double work_overhead;            /* T1 / Tserial (ct_report_finish: from the 1-thread run of
+                                      * the same impl in the report); -1 n/a */
+    double cpu_util;                 /* process CPU seconds / wall seconds, median run */
+    char extra_json[512];            /* a JSON object with workload-specific figures, or "" */
 } ct_result;
 
 /* Runs one point: `repeat` fresh runs of workload w / impl on `threads` threads.

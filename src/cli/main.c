@@ -110,6 +110,7 @@ typedef struct options {
     size_t nproducers, nconsumers;
     bool capacity_given, mode_given;
     double stress_seconds;
+    bool workload_given, n_given;
 } options;
 
 enum { OPT_RUN = 1, OPT_SUITE = 2, OPT_STRESS = 4 };
@@ -131,6 +132,7 @@ static const flag_spec flags[] = {
     {"--producers", true, OPT_RUN},   {"--consumers", true, OPT_RUN},
     {"--capacity", true, OPT_RUN},    {"--mode", true, OPT_RUN},
     {"--seconds", true, OPT_STRESS},
+    {"--workload", true, OPT_RUN},    {"--n", true, OPT_RUN},
 };
 
 static void apply_flag(options *o, const char *name, const char *value)
@@ -191,6 +193,14 @@ static void apply_flag(options *o, const char *name, const char *value)
         else
             usage_error("--mode: '%s' is not try or blocking", value);
         o->mode_given = true;
+    } else if (!strcmp(name, "--workload")) {
+        if (!*value)
+            usage_error("--workload: empty name");
+        o->cfg.params.workload = value;
+        o->workload_given = true;
+    } else if (!strcmp(name, "--n")) {
+        o->cfg.params.n = parse_uint(name, value, 1, 1000000000000ull, "a work size");
+        o->n_given = true;
     } else if (!strcmp(name, "--format")) {
         if (ct_format_parse(value, &o->format))
             usage_error("--format: '%s' is not table, csv or json", value);
@@ -343,6 +353,12 @@ static void print_run_help(void)
           "  --consumers LIST    consumer counts (default: as many as producers)\n"
           "  --capacity N        queue capacity, 1..2^30 (default 1024)\n"
           "  --mode M            try | blocking (default try); pinned compact by default\n"
+          "  pool takes (one run = a fixed amount of work; 'seconds' = median wall time):\n"
+          "  --workload W        fib | uts | sort | imbalanced-for | latency | sparse | idle\n"
+          "                      (default fib)\n"
+          "  --n N               its size: fib(N) 30, uts root children 2000, sort 10^7 ints,\n"
+          "                      imbalanced-for 200000 indices, latency 10000 and sparse 5000\n"
+          "                      tasks, idle 1000 ms\n"
           "  --pin MODES         none | compact | scatter, or a list of them, each a separate\n"
           "                      point (hwloc; default none, queues compact)\n"
           "  --sample N          time one op in N for latency; 0 = off (default 4096)\n"
@@ -434,6 +450,13 @@ static int cmd_run(int argc, char **argv, bool stress)
         if (!ct_workload_has_impl(w, o.impls[i]))
             usage_error("run: %s has no implementation '%s' (see 'contend list')", w->name,
                         o.impls[i]);
+    if ((o.workload_given || o.n_given) && !w->variants)
+        usage_error("run: %s takes no --workload or --n", w->name);
+    if (w->check_params) {
+        char why[256];
+        if (!w->check_params(&o.cfg.params, why, sizeof why))
+            usage_error("%s", why);
+    }
     /* Producer/consumer workloads take --producers and --consumers (paired item by item; a
      * single value pairs with every value of the other list); the rest take --threads. */
     ct_params params[MAX_LIST];
@@ -500,6 +523,14 @@ static int cmd_run(int argc, char **argv, bool stress)
                                 params[t].producers, params[t].consumers);
                 }
                 continue; /* all implementations: skip the ones this mix does not fit */
+            }
+            if (w->impl_supports && !w->impl_supports(impl, &params[t])) {
+                if (o.nimpls) {
+                    free(plan);
+                    usage_error("run: %s cannot run --workload %s", impl,
+                                params[t].workload ? params[t].workload : "(default)");
+                }
+                continue;
             }
             plan[k++] = (plan_item){w, impl, o.threads[t], params[t], o.pins[p]};
         }

@@ -48,8 +48,35 @@ int ct_report_add(ct_report *r, const ct_result *res)
     return 0;
 }
 
+static bool same_params(const ct_params *a, const ct_params *b)
+{
+    return a->n == b->n && ((!a->workload && !b->workload) ||
+                            (a->workload && b->workload && !strcmp(a->workload, b->workload)));
+}
+
+/* Fixed-work results: work overhead T1 / Tserial from the 1-thread run of the same impl. */
+static void finish_fixed_work(ct_report *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        ct_result *x = &r->results[i];
+        if (!x->fixed_work)
+            continue;
+        x->work_overhead = -1;
+        for (size_t k = 0; k < r->count; k++) {
+            const ct_result *b = &r->results[k];
+            if (b->fixed_work && b->threads == 1 && !strcmp(b->bench, x->bench) &&
+                !strcmp(b->impl, x->impl) && same_params(&b->params, &x->params) &&
+                b->serial_seconds > 0 && b->seconds > 0) {
+                x->work_overhead = b->seconds / b->serial_seconds;
+                break;
+            }
+        }
+    }
+}
+
 void ct_report_finish(ct_report *r)
 {
+    finish_fixed_work(r);
     const ct_probe *probe = ct_probe_summary();
     double one_way = probe && probe->pairs_measured ? probe->one_way_median : -1;
     for (size_t i = 0; i < r->count; i++) {
@@ -62,7 +89,8 @@ void ct_report_finish(ct_report *r)
             if (strcmp(b->bench, x->bench) || strcmp(b->impl, x->baseline_impl) ||
                 b->threads != x->threads || b->params.cs_ns != x->params.cs_ns ||
                 b->params.think_ns != x->params.think_ns ||
-                b->params.producers != x->params.producers || b->params.mode != x->params.mode)
+                b->params.producers != x->params.producers || b->params.mode != x->params.mode ||
+                !same_params(&b->params, &x->params))
                 continue;
             x->has_baseline = true;
             x->slowdown = x->ops_per_s > 0 ? b->ops_per_s / x->ops_per_s : -1;
@@ -225,7 +253,31 @@ static void json_result(FILE *f, const ct_result *r)
                 r->params.producers, r->params.consumers,
                 r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
                 (unsigned long long)r->params.capacity);
+    if (r->fixed_work) {
+        fputs(",\n                \"workload\": ", f);
+        json_string(f, r->params.workload ? r->params.workload : "");
+        fprintf(f, ", \"n\": %llu", (unsigned long long)r->params.n);
+    }
     fputs("},\n", f);
+    if (r->fixed_work) {
+        fputs("     \"seconds\": ", f);
+        json_number(f, r->seconds);
+        fputs(", \"seconds_min\": ", f);
+        json_number(f, r->seconds_min);
+        fputs(", \"seconds_max\": ", f);
+        json_number(f, r->seconds_max);
+        fputs(", \"serial_seconds\": ", f);
+        json_number(f, r->serial_seconds);
+        fputs(", \"speedup\": ", f);
+        json_number(f, r->speedup);
+        fputs(", \"work_overhead\": ", f);
+        json_number(f, r->work_overhead);
+        fputs(", \"cpu_util\": ", f);
+        json_number(f, r->cpu_util);
+        fputs(",\n     \"extra\": ", f);
+        fputs(r->extra_json[0] ? r->extra_json : "null", f);
+        fputs(",\n", f);
+    }
     fputs("     \"ops_per_s\": ", f);
     json_number(f, r->ops_per_s);
     fputs(", \"ops_per_s_min\": ", f);
@@ -256,8 +308,12 @@ static void json_result(FILE *f, const ct_result *r)
     json_number(f, r->cpu_ns_per_op);
     fprintf(f, ", \"ctx_voluntary\": %ld, \"ctx_involuntary\": %ld,\n", r->ctx_voluntary,
             r->ctx_involuntary);
-    fprintf(f, "     \"fairness\": {\"jain\": %.4f, \"min_share\": %.4f, \"max_share\": %.4f},\n",
-            r->jain, r->min_share, r->max_share);
+    if (r->fixed_work) /* the runtime owns its threads: no per-thread op counts */
+        fputs("     \"fairness\": null,\n", f);
+    else
+        fprintf(f, "     \"fairness\": {\"jain\": %.4f, \"min_share\": %.4f,"
+                   " \"max_share\": %.4f},\n",
+                r->jain, r->min_share, r->max_share);
     fputs("     \"hw\": ", f);
     if (r->hw_valid) {
         fprintf(f, "{\"cycles_per_op\": %.2f, \"instructions_per_op\": %.2f,"
@@ -358,14 +414,39 @@ void ct_report_write_table_row(FILE *f, const ct_result *r)
 
 static bool same_group(const ct_result *a, const ct_result *b)
 {
-    return strcmp(a->bench, b->bench) == 0 && a->params.cs_ns == b->params.cs_ns &&
+    return strcmp(a->bench, b->bench) == 0 && same_params(&a->params, &b->params) &&
+           a->params.cs_ns == b->params.cs_ns &&
            a->params.think_ns == b->params.think_ns && a->params.mode == b->params.mode &&
            a->params.capacity == b->params.capacity && a->pin == b->pin;
 }
 
+static void fixed_work_header(FILE *f)
+{
+    fprintf(f, "%-15s %5s %9s %9s %7s %8s %6s %8s %8s %4s\n", "impl", "thr", "items/s", "seconds",
+            "+-%", "speedup", "T1/Ts", "cpu%", "p99 ns", "ok");
+}
+
+static void fixed_work_row(FILE *f, const ct_result *r)
+{
+    char ops[16], sp[16], ov[16], p99[16];
+    fmt_count(ops, sizeof ops, r->ops_per_s);
+    snprintf(sp, sizeof sp, r->speedup > 0 ? "%.2fx" : "-", r->speedup);
+    snprintf(ov, sizeof ov, r->work_overhead > 0 ? "%.2f" : "-", r->work_overhead);
+    fmt_ns(p99, sizeof p99, (double)r->latency.p99, r->latency.samples > 0);
+    double spread = r->seconds > 0 ? 100.0 * (r->seconds_max - r->seconds_min) / (2 * r->seconds)
+                                   : 0;
+    fprintf(f, "%-15.15s %5u %9s %9.4g %7.1f %8s %6s %8.1f %8s %4s\n", r->impl, r->threads, ops,
+            r->seconds, spread, sp, ov, 100 * r->cpu_util, p99, r->verified ? "ok" : "FAIL");
+}
+
 static void table_group_heading(FILE *f, const ct_result *r)
 {
-    if (r->params.producers)
+    if (r->fixed_work)
+        fprintf(f, "\n%s  workload=%s n=%llu  (fixed work; seconds: median of %u runs;"
+                   " T1/Ts: work overhead)\n",
+                r->bench, r->params.workload ? r->params.workload : "-",
+                (unsigned long long)r->params.n, r->repeat);
+    else if (r->params.producers)
         fprintf(f, "\n%s  mode=%s capacity=%llu pin=%s  (items/s median of %u x %gs; thr ="
                    " producers:consumers; latency push to pop, 1 item in 4096)\n",
                 r->bench, r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
@@ -395,7 +476,8 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
               "ops_per_s_max,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,stdev_ns,"
               "latency_samples,cpu_ns_per_op,ctx_voluntary,ctx_involuntary,jain,min_share,"
               "max_share,cycles_per_op,instructions_per_op,cache_misses_per_op,baseline,slowdown,"
-              "extra_line_transfers_per_op,verified\n",
+              "extra_line_transfers_per_op,verified,workload,n,seconds,speedup,work_overhead,"
+              "cpu_util\n",
               f);
         for (size_t i = 0; i < rep->count; i++) {
             const ct_result *r = &rep->results[i];
@@ -423,16 +505,29 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
                         r->extra_transfers_per_op);
             else
                 fputs(",,,", f);
-            fputs(r->verified ? "true\n" : "false\n", f);
+            fputs(r->verified ? "true," : "false,", f);
+            if (r->fixed_work)
+                fprintf(f, "%s,%llu,%.6f,%.3f,%.3f,%.4f\n",
+                        r->params.workload ? r->params.workload : "",
+                        (unsigned long long)r->params.n, r->seconds, r->speedup,
+                        r->work_overhead, r->cpu_util);
+            else
+                fputs(",,,,,\n", f);
         }
     } else {
         for (size_t i = 0; i < rep->count; i++) {
             const ct_result *r = &rep->results[i];
             if (i == 0 || !same_group(r, &rep->results[i - 1])) {
                 table_group_heading(f, r);
-                ct_report_write_table_header(f);
+                if (r->fixed_work)
+                    fixed_work_header(f);
+                else
+                    ct_report_write_table_header(f);
             }
-            ct_report_write_table_row(f, r);
+            if (r->fixed_work)
+                fixed_work_row(f, r);
+            else
+                ct_report_write_table_row(f, r);
         }
         bool heading = false;
         for (size_t i = 0; i < rep->count; i++) {

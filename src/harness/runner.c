@@ -285,6 +285,13 @@ int ct_run_point(const ct_workload *w, const char *impl, unsigned threads,
     out->hw_reason = ct_hw_unavailable_reason();
     if (!out->hw_reason && !cfg->hw_counters)
         out->hw_reason = "hardware counters disabled (--no-hw)";
+    out->serial_seconds = out->speedup = out->work_overhead = -1;
+    if (w->run_point) { /* fixed work: the workload times its own runs */
+        out->fixed_work = true;
+        if (!out->hw_reason)
+            out->hw_reason = "not collected for fixed-work workloads";
+        return w->run_point(impl, threads, cfg, out, err, errlen);
+    }
 
     ct_hist *lat = ct_hist_create();
     run_outcome *runs = calloc(cfg->repeat, sizeof *runs);
