@@ -13,16 +13,27 @@
  * Configuration, as the README's "preallocation (correctly using try_enqueue)" recommends for
  * a bounded queue: the three-argument constructor (minCapacity, maxExplicitProducers,
  * maxImplicitProducers) pre-allocates ((ceil(N/32) - 1) * (E + 1) + 2 * (E + I)) blocks, and
- * every enqueue is try_enqueue, which never allocates a block and fails when the pre-allocated
- * ones are used up. We size for up to MC_MAX_PRODUCERS (16) producers: E = 0, I = 16 for the
- * plain API (implicit, per-thread producers), E = 16, I = 0 with tokens. The real capacity is
- * therefore >= N and can be much larger (at N = 1024: 63 blocks = 2016 items, plain API); room
- * comes back a whole block at a time (a pop frees a slot only when its block empties). Each
- * producer also needs its block index to be big enough, because try_enqueue does not grow it:
- * the Traits below raise the initial index sizes from 32 to 32768 blocks, so one producer can
- * hold up to 2^20 items; create refuses larger N with EINVAL, and refuses (ENOMEM) a
- * pre-allocation above 1 GiB. What try_enqueue still allocates, once per thread: its implicit
- * producer (plain API) or, with tokens, the ProducerToken's explicit producer.
+ * every enqueue is first try_enqueue, which never allocates a block and fails when the
+ * pre-allocated ones are used up. We size for up to MC_MAX_PRODUCERS (16) producers: E = 0,
+ * I = 16 for the plain API (implicit, per-thread producers), E = 16, I = 0 with tokens. The
+ * real capacity is therefore >= N and can be much larger (at N = 1024: 63 blocks = 2016 items,
+ * plain API); room comes back a whole block at a time (a pop frees a slot only when its block
+ * empties). try_enqueue also fails when the producer's block index is full (it does not grow
+ * it), so the Traits below raise the initial index sizes from 32 to 32768 blocks: one producer
+ * holds up to 2^20 items without allocating. create refuses (ENOMEM) a pre-allocation above
+ * 1 GiB.
+ *
+ * The starved producer: explicit producers (tokens) never give blocks back to the pool, and
+ * try_enqueue never bounds a producer's backlog, so one producer that ran ahead of the
+ * consumers can own every pre-allocated block; another producer then fails try_enqueue
+ * forever on an EMPTY queue (seen in tests/test_peer_queues.c at 2:2, capacity 1: the second
+ * producer never pushed). Implicit producers return emptied blocks, but partly used blocks can
+ * still leave less than N items of room. So when try_enqueue fails and size_approx() < N, the
+ * adapters fall back to enqueue, which allocates a block (or a bigger block index) for this
+ * producer; a push fails as "full" only when try_enqueue failed and size_approx() >= N. In
+ * steady state nothing allocates; the fallback costs a size_approx() scan of the producers and
+ * runs only when the pre-allocated pool is exhausted. What else allocates, once per thread:
+ * its implicit producer (plain API) or the ProducerToken's explicit producer.
  *
  * Added by the adapters:
  *  - close: the gate of peer_gate.h (closed flag + striped in-flight count of pushes).
@@ -66,14 +77,13 @@ using McQueue = moodycamel::ConcurrentQueue<void *, McTraits>;
 using McBlockingQueue = moodycamel::BlockingConcurrentQueue<void *, McTraits>;
 
 constexpr size_t MC_MAX_PRODUCERS = 16;
-constexpr size_t MC_MAX_CAPACITY = McTraits::IMPLICIT_INITIAL_INDEX_SIZE * McTraits::BLOCK_SIZE;
 constexpr size_t MC_MAX_PREALLOC = size_t(1) << 30;
 constexpr std::int64_t MC_CLOSE_POLL_US = 1000;
 
 /* EINVAL / ENOMEM per the header comment; true when (capacity, E, I) may be built. */
 bool mc_capacity_ok(size_t capacity, size_t explicit_producers, size_t implicit_producers)
 {
-    if (capacity == 0 || capacity > MC_MAX_CAPACITY) {
+    if (capacity == 0 || capacity > (size_t(1) << 30)) {
         errno = EINVAL;
         return false;
     }
@@ -92,7 +102,12 @@ bool mc_capacity_ok(size_t capacity, size_t explicit_producers, size_t implicit_
 struct McPlain {
     ct_peer_gate gate;
     McQueue q;
-    explicit McPlain(size_t capacity) : q(capacity, 0, MC_MAX_PRODUCERS) { ct_peer_gate_init(&gate); }
+    size_t capacity;
+    explicit McPlain(size_t n) : q(n, 0, MC_MAX_PRODUCERS), capacity(n) { ct_peer_gate_init(&gate); }
+    bool enqueue(void *item) /* see "starved producer" in the header comment */
+    {
+        return q.try_enqueue(item) || (q.size_approx() < capacity && q.enqueue(item));
+    }
 };
 
 void *mc_create(size_t capacity)
@@ -108,13 +123,13 @@ void mc_destroy(void *q) { delete static_cast<McPlain *>(q); }
 bool mc_try_push(void *p, void *item)
 {
     McPlain *q = static_cast<McPlain *>(p);
-    return ct_peer_gated_try_push(&q->gate, [&] { return q->q.try_enqueue(item); });
+    return ct_peer_gated_try_push(&q->gate, [&] { return q->enqueue(item); });
 }
 bool mc_try_pop(void *p, void **item) { return static_cast<McPlain *>(p)->q.try_dequeue(*item); }
 bool mc_push(void *p, void *item)
 {
     McPlain *q = static_cast<McPlain *>(p);
-    return ct_peer_gated_push(&q->gate, [&] { return q->q.try_enqueue(item); });
+    return ct_peer_gated_push(&q->gate, [&] { return q->enqueue(item); });
 }
 bool mc_pop(void *p, void **item)
 {
@@ -128,7 +143,12 @@ void mc_close(void *p) { ct_peer_gate_close(&static_cast<McPlain *>(p)->gate); }
 struct McBlocking {
     ct_peer_gate gate;
     McBlockingQueue q;
-    explicit McBlocking(size_t capacity) : q(capacity, 0, MC_MAX_PRODUCERS) { ct_peer_gate_init(&gate); }
+    size_t capacity;
+    explicit McBlocking(size_t n) : q(n, 0, MC_MAX_PRODUCERS), capacity(n) { ct_peer_gate_init(&gate); }
+    bool enqueue(void *item) /* see "starved producer" in the header comment */
+    {
+        return q.try_enqueue(item) || (q.size_approx() < capacity && q.enqueue(item));
+    }
 };
 
 void *mcb_create(size_t capacity)
@@ -146,7 +166,7 @@ void mcb_destroy(void *q) { delete static_cast<McBlocking *>(q); }
 bool mcb_try_push(void *p, void *item)
 {
     McBlocking *q = static_cast<McBlocking *>(p);
-    return ct_peer_gated_try_push(&q->gate, [&] { return q->q.try_enqueue(item); });
+    return ct_peer_gated_try_push(&q->gate, [&] { return q->enqueue(item); });
 }
 bool mcb_try_pop(void *p, void **item)
 {
@@ -155,7 +175,7 @@ bool mcb_try_pop(void *p, void **item)
 bool mcb_push(void *p, void *item)
 {
     McBlocking *q = static_cast<McBlocking *>(p);
-    return ct_peer_gated_push(&q->gate, [&] { return q->q.try_enqueue(item); });
+    return ct_peer_gated_push(&q->gate, [&] { return q->enqueue(item); });
 }
 bool mcb_pop(void *p, void **item)
 {
@@ -184,11 +204,16 @@ struct TokSlot {
 struct McTok {
     ct_peer_gate gate;
     McQueue q;
+    size_t capacity;
     std::uint64_t id;
     std::vector<TokSlot *> slots; /* guarded by tok_mutex */
-    McTok(size_t capacity, std::uint64_t qid) : q(capacity, MC_MAX_PRODUCERS, 0), id(qid)
+    McTok(size_t n, std::uint64_t qid) : q(n, MC_MAX_PRODUCERS, 0), capacity(n), id(qid)
     {
         ct_peer_gate_init(&gate);
+    }
+    bool enqueue(moodycamel::ProducerToken &t, void *item) /* see "starved producer" */
+    {
+        return q.try_enqueue(t, item) || (q.size_approx() < capacity && q.enqueue(t, item));
     }
 };
 
@@ -323,7 +348,7 @@ bool mct_try_push(void *p, void *item)
     McTok *q = static_cast<McTok *>(p);
     return ct_peer_gated_try_push(&q->gate, [&] {
         moodycamel::ProducerToken *t = tok_producer(q);
-        return t && q->q.try_enqueue(*t, item);
+        return t && q->enqueue(*t, item);
     });
 }
 bool mct_try_pop(void *p, void **item)
@@ -338,7 +363,7 @@ bool mct_push(void *p, void *item)
     moodycamel::ProducerToken *t = tok_producer(q);
     if (!t)
         return false;
-    return ct_peer_gated_push(&q->gate, [&] { return q->q.try_enqueue(*t, item); });
+    return ct_peer_gated_push(&q->gate, [&] { return q->enqueue(*t, item); });
 }
 bool mct_pop(void *p, void **item)
 {
