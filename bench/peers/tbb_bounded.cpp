@@ -94,20 +94,22 @@ bool tbb_push(void *p, void *item)
     bool ok = false;
     try {
         ok = q->q.try_push(item);
-        if (!ok) {
-            q->push_waiters.fetch_add(1, std::memory_order_seq_cst);
-            if (!ct_peer_gate_closed(&q->gate)) {
-                try {
-                    q->q.push(item);
-                    ok = true;
-                } catch (const tbb::user_abort &) {
-                    /* only close() aborts: closed, and the item was not enqueued */
-                }
+    } catch (const std::bad_alloc &) { /* a page for the item could not be allocated */
+        ct_peer_gate_leave(&q->gate, stripe);
+        return false;
+    }
+    if (!ok) {
+        q->push_waiters.fetch_add(1, std::memory_order_seq_cst);
+        if (!ct_peer_gate_closed(&q->gate)) {
+            try {
+                q->q.push(item);
+                ok = true;
+            } catch (const tbb::user_abort &) {
+                /* only close() aborts: closed, and the item was not enqueued */
+            } catch (const std::bad_alloc &) {
             }
-            q->push_waiters.fetch_sub(1, std::memory_order_release);
         }
-    } catch (const std::bad_alloc &) {
-        ok = false;
+        q->push_waiters.fetch_sub(1, std::memory_order_release);
     }
     ct_peer_gate_leave(&q->gate, stripe);
     return ok;
