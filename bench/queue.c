@@ -23,6 +23,7 @@
 
 #include "contend/harness.h"
 #include "contend/queue.h"
+#include "peers/peers.h"
 
 #define SEQ_BITS 48
 #define SEQ_MASK ((1ull << SEQ_BITS) - 1)
@@ -53,15 +54,27 @@ typedef struct queue_state {
 
 #define PUSHED_STRIDE (CT_PAD / sizeof(uint64_t))
 
-static size_t q_impl_count(void) { return ct_queue_class_count(); }
+/* Implementations: the library's queue classes (contend/queue.h), then the peer queues that
+ * were built (bench/peers/peer_queue_list.h), all in one run. */
+static const ct_queue_class *queue_at(size_t i)
+{
+    size_t nl = ct_queue_class_count();
+    return i < nl ? ct_queue_class_get(i) : ct_peer_queue_class_get(i - nl);
+}
+static const ct_queue_class *queue_named(const char *name)
+{
+    const ct_queue_class *c = ct_queue_class_find(name);
+    return c ? c : ct_peer_queue_class_find(name);
+}
+static size_t q_impl_count(void) { return ct_queue_class_count() + ct_peer_queue_class_count(); }
 static const char *q_impl_name(size_t i)
 {
-    const ct_queue_class *c = ct_queue_class_get(i);
+    const ct_queue_class *c = queue_at(i);
     return c ? c->name : NULL;
 }
 static const char *q_impl_summary(size_t i)
 {
-    const ct_queue_class *c = ct_queue_class_get(i);
+    const ct_queue_class *c = queue_at(i);
     return c ? c->summary : NULL;
 }
 
@@ -81,7 +94,7 @@ static void q_teardown(void *p)
 static void *q_setup(const char *impl, unsigned threads, const ct_params *params, char *err,
                      size_t errlen)
 {
-    const ct_queue_class *qc = ct_queue_class_find(impl);
+    const ct_queue_class *qc = queue_named(impl);
     if (!qc) {
         snprintf(err, errlen, "queue: unknown implementation '%s'", impl);
         return NULL;

@@ -8,9 +8,16 @@
 #include <stddef.h>
 
 #include "contend/lock.h"
+#include "contend/queue.h"
 
 size_t ct_peer_lock_class_count(void);
 const ct_lock_class *ct_peer_lock_class_get(size_t i);          /* NULL when i >= count */
 const ct_lock_class *ct_peer_lock_class_find(const char *name); /* NULL when unknown */
+
+/* Peer queues (bench/peers/peer_queue_list.h): ck-ring, moodycamel, moodycamel-tok,
+ * moodycamel-blocking, boost-lockfree, tbb-bounded, as far as their libraries were found. */
+size_t ct_peer_queue_class_count(void);
+const ct_queue_class *ct_peer_queue_class_get(size_t i);          /* NULL when i >= count */
+const ct_queue_class *ct_peer_queue_class_find(const char *name); /* NULL when unknown */
 
 #endif
