@@ -64,11 +64,13 @@
  * not returned CLOSED reaches the sink or on_drop exactly once (the stress test's invariant).
  *
  * Synchronization (X: the caller must serialize; -: safe concurrently):
- *                  submit  stats  close  cancel  destroy
- *   submit           -       -      -      -       X
- *   stats            -       -      -      -       X
- *   close/cancel     -       -      -      -       X
- *   destroy          X       X      X      X       X
+ *                  submit  stats  close  cancel  join  destroy
+ *   submit           -       -      -      -      -     X
+ *   stats            -       -      -      -      -     X
+ *   close/cancel     -       -      -      -      -     X
+ *   join             -       -      -      -      X     X
+ *   destroy          X       X      X      X      X     X
+ * (join while another thread submits: that submit may wait until join's close wakes it.)
  */
 #ifndef CONTEND_PIPELINE_H
 #define CONTEND_PIPELINE_H
@@ -178,7 +180,11 @@ unsigned ct_pipeline_stage_count(const ct_pipeline *p);
 
 void ct_pipeline_close(ct_pipeline *p);   /* idempotent; drain (above) */
 void ct_pipeline_cancel(ct_pipeline *p);  /* idempotent; stop now (above) */
-/* Close (unless cancelled), wait for every worker, free. NULL: no-op. */
+/* Close (unless cancelled) and wait for every worker to exit: afterwards the counters are
+ * final and exact (the invariants above hold with depth 0) and no callback runs any more.
+ * Idempotent; submit returns CT_SUBMIT_CLOSED afterwards. NULL: no-op. */
+void ct_pipeline_join(ct_pipeline *p);
+/* Join, then free. NULL: no-op. */
 void ct_pipeline_destroy(ct_pipeline *p);
 
 #endif

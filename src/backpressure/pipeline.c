@@ -287,6 +287,7 @@ struct ct_pipeline {
     void (*on_drop)(void *, void *, unsigned, ct_drop_reason);
     void *drop_arg;
     _Atomic bool cancelled;
+    bool joined; /* join is called by one thread (header's table) */
 };
 
 static const char *const policy_names[CT_POLICY_COUNT] = {"unbounded", "block", "drop-newest",
@@ -541,15 +542,18 @@ static size_t round_pow2(size_t c)
     return r;
 }
 
-static void stop_and_free(ct_pipeline *p)
+/* Joins every started worker, then hands anything left in an input (only possible for a
+ * stage whose workers never started) to on_drop as cancelled. Idempotent. */
+static void join_all(ct_pipeline *p)
 {
+    if (p->joined)
+        return;
+    p->joined = true;
     for (unsigned i = 0; i < p->nstages; i++) {
         stage *s = &p->stages[i];
         for (unsigned w = 0; w < s->started; w++)
             pthread_join(s->threads[w], NULL);
     }
-    /* Workers exit only on closed and empty inputs, so nothing should be left; hand over
-     * anything that is (a stage whose workers never started) as cancelled. */
     for (unsigned i = 0; i < p->nstages; i++) {
         stage *s = &p->stages[i];
         void *item;
@@ -558,12 +562,24 @@ static void stop_and_free(ct_pipeline *p)
                 count(&s->cancelled);
                 drop(p, s, item, CT_DROP_CANCELLED);
             }
-            ct_mpmc_destroy(s->q);
         } else if (s->l) {
             while (s->l->count) {
                 count(&s->cancelled);
                 drop(p, s, lq_pop_raw(s->l).item, CT_DROP_CANCELLED);
             }
+            atomic_store_explicit(&s->depth, 0, memory_order_relaxed);
+        }
+    }
+}
+
+static void stop_and_free(ct_pipeline *p)
+{
+    join_all(p);
+    for (unsigned i = 0; i < p->nstages; i++) {
+        stage *s = &p->stages[i];
+        if (s->q) {
+            ct_mpmc_destroy(s->q);
+        } else if (s->l) {
             lq_destroy(s->l);
             free(s->l);
         }
@@ -714,11 +730,19 @@ void ct_pipeline_cancel(ct_pipeline *p)
         close_stage(&p->stages[i]);
 }
 
-void ct_pipeline_destroy(ct_pipeline *p)
+void ct_pipeline_join(ct_pipeline *p)
 {
     if (!p)
         return;
     if (!atomic_load_explicit(&p->cancelled, memory_order_relaxed))
         ct_pipeline_close(p);
+    join_all(p);
+}
+
+void ct_pipeline_destroy(ct_pipeline *p)
+{
+    if (!p)
+        return;
+    ct_pipeline_join(p);
     stop_and_free(p);
 }
