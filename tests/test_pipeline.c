@@ -469,7 +469,7 @@ static void stress_run(ct_policy p0, ct_policy p1, unsigned workers, bool cancel
 {
     stress s;
     memset(&s, 0, sizeof s);
-    s.per_producer = ct_test_scale(20000);
+    s.per_producer = ct_test_scale(40000);
     uint64_t total = PRODUCERS * s.per_producer;
     s.seen = calloc(total / 64 + 1, sizeof *s.seen);
     s.closed_bits = calloc(total / 64 + 1, sizeof *s.closed_bits);
