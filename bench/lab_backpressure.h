@@ -62,6 +62,7 @@ typedef struct ct_bp_result {
     ct_bp_config cfg;
     double elapsed_s;
     uint64_t generated, admitted, completed, good, dropped, cancelled_at_end;
+    uint64_t never_submitted; /* arrivals due before the end that a late source never reached */
     double offered_per_s, completed_per_s, goodput_per_s, drop_fraction;
     uint64_t p50_ns, p99_ns, p999_ns, max_ns;   /* end-to-end, completed items */
     uint64_t insys_p99_ns;                      /* admission to sink */
