@@ -493,6 +493,8 @@ static int run_once(const ct_bp_config *cfg, bool saturate, ct_bp_result *out, c
     double w_sum = r->w_sum_s;
     uint64_t w_count = r->w_count;
     pthread_mutex_unlock(&r->mu);
+    int64_t left = atomic_load(&r->in_system);
+    out->in_system_at_stop = left > 0 ? (uint64_t)left : 0;
     out->elapsed_s = (double)(t_stop - r->t0) / 1e9;
     uint64_t admitted_at_stop = atomic_load(&r->admitted);
     ct_pipeline_cancel(r->p);
@@ -978,6 +980,21 @@ static void jnum(FILE *f, double v)
         fprintf(f, "%.6g", v);
 }
 
+static void jstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
 static const char *dist_name(ct_bp_dist d)
 {
     return d == CT_BP_EXPONENTIAL ? "exponential" : d == CT_BP_BIMODAL ? "bimodal" : "constant";
@@ -1051,8 +1068,10 @@ static void write_json(FILE *f, const opts *o, const ct_bp_config *base, double 
         fprintf(f, ",\n     \"guard\": {\"tripped\": %s, \"at_s\": ",
                 r->guard_tripped ? "true" : "false");
         jnum(f, r->guard_at_s);
-        fprintf(f, "}, \"verified\": %s, \"verify_msg\": \"%s\",\n     \"series\": [",
-                r->verified ? "true" : "false", r->verified ? "" : "see the table");
+        fprintf(f, "}, \"verified\": %s, \"verify_msg\": ", r->verified ? "true" : "false");
+        jstr(f, r->verify_msg);
+        fprintf(f, ", \"in_system_at_stop\": %llu,\n     \"series\": [",
+                (unsigned long long)r->in_system_at_stop);
         for (size_t w = 0; w < r->nseries; w++) {
             const ct_bp_window *s = &r->series[w];
             fprintf(f, "%s\n      {\"t_s\": ", w ? "," : "");

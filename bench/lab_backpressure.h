@@ -78,6 +78,7 @@ typedef struct ct_bp_result {
     /* Steady: the number in the system at the end is not above 1.2 x its mean over the second
      * half of the run (+2): no growing backlog. Little's law holds for steady runs. */
     bool steady;
+    uint64_t in_system_at_stop; /* admitted, not departed when the run stopped */
     bool guard_tripped;
     double guard_at_s;
     bool verified;

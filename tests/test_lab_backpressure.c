@@ -96,6 +96,7 @@ static void test_policies_at_overload(void)
 static void test_little(void)
 {
     bool checked = false;
+    int usable_runs = 0;
     for (int attempt = 1; attempt <= 3 && !checked; attempt++) {
         ct_bp_config c;
         ct_bp_config_defaults(&c);
@@ -112,26 +113,29 @@ static void test_little(void)
         CT_CHECK(r.verified, "%s", r.verify_msg);
         double lw = r.little_lambda * r.little_W_s;
         printf("little attempt %d: L sampled %.3f, L exact %.3f, lambda %.1f/s, W %.3f ms, "
-               "lambda W %.3f, steady %d\n",
+               "lambda W %.3f, steady %d, inside at the stop %llu\n",
                attempt, r.little_L, r.little_L_exact, r.little_lambda, r.little_W_s * 1e3, lw,
-               r.steady);
-        if (r.steady) {
+               r.steady, (unsigned long long)r.in_system_at_stop);
+        /* Usable: no growing backlog, and the run did not stop in the middle of a burst
+         * (items inside at the stop are the finite-horizon error of Little's law: their time
+         * so far is in the integral of N but not in W). */
+        bool usable = r.steady && (double)r.in_system_at_stop <= 3.0 * r.little_L_exact + 2.0;
+        if (usable) {
             CT_CHECK(r.completed > 100 && lw > 0, "%llu completed: the run did not flow",
                      (unsigned long long)r.completed);
             CT_CHECK(fabs(r.little_L_exact - lw) <= 0.10 * lw,
                      "integral of N %.3f vs lambda W %.3f: more than 10%% apart",
                      r.little_L_exact, lw);
+            usable_runs++;
             if (fabs(r.little_L - lw) <= 0.10 * lw)
                 checked = true;
-            else if (attempt == 3)
-                CT_CHECK(false, "sampled L %.3f vs lambda W %.3f: more than 10%% apart in 3 "
-                         "steady runs", r.little_L, lw);
         }
         ct_bp_result_free(&r);
     }
+    CT_CHECK(checked || usable_runs == 0,
+             "sampled L more than 10%% from lambda W in all %d usable runs", usable_runs);
     if (!checked)
-        printf("little: no steady run in 3 attempts (machine overloaded); sampled-L check not "
-               "made\n");
+        printf("little: no usable run in 3 attempts (machine overloaded); check not made\n");
 }
 
 static void test_guard(void)
