@@ -421,8 +421,8 @@ static int run_once(const ct_bp_config *cfg, bool saturate, ct_bp_result *out, c
     }
     r->cfg = cfg;
     r->saturate = saturate;
-    double expect = saturate ? cfg->duration_s * 4e9 / (double)(cfg->service_ns ? cfg->service_ns : 1)
-                             : cfg->rate * cfg->duration_s;
+    double svc = (double)(cfg->service_ns ? cfg->service_ns : 1);
+    double expect = saturate ? cfg->duration_s * 4e9 / svc : cfg->rate * cfg->duration_s;
     r->max_items = (uint64_t)(2.0 * expect + 4096);
     r->nwindows_max = (size_t)(cfg->duration_s * 1e9 / (double)cfg->window_ns) + 4;
     r->ended = calloc(r->max_items / 64 + 1, sizeof *r->ended);
@@ -929,7 +929,7 @@ static int parse_opts(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* ---- output ----------------------------------------------------------------------------------- */
+/* ---- output ------------------------------------------------------------------------------ */
 
 typedef struct point {
     ct_policy policy;
@@ -1009,11 +1009,13 @@ static void write_json(FILE *f, const opts *o, const ct_bp_config *base, double 
                "\"service\": \"%s\", \"arrival\": \"%s\", \"deadline_ns\": %llu, "
                "\"duration_s\": ",
             base->stages, base->capacity, (unsigned long long)base->service_ns,
-            dist_name(base->service), base->arrival == CT_BP_ARRIVE_POISSON ? "poisson" : "constant",
+            dist_name(base->service),
+            base->arrival == CT_BP_ARRIVE_POISSON ? "poisson" : "constant",
             (unsigned long long)base->deadline_ns);
     jnum(f, base->duration_s);
-    fprintf(f, ", \"max_rss\": %llu, \"seed\": %llu, \"payload_bytes\": %zu, \"window_ns\": %llu, "
-               "\"workers_per_stage\": 1, \"codel_target_ns\": %llu, \"codel_interval_ns\": %llu},\n",
+    fprintf(f, ", \"max_rss\": %llu, \"seed\": %llu, \"payload_bytes\": %zu, "
+               "\"window_ns\": %llu, \"workers_per_stage\": 1, \"codel_target_ns\": %llu, "
+               "\"codel_interval_ns\": %llu},\n",
             (unsigned long long)o->max_rss, (unsigned long long)o->seed, base->payload_bytes,
             (unsigned long long)base->window_ns, (unsigned long long)base->codel_target_ns,
             (unsigned long long)base->codel_interval_ns);
