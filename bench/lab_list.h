@@ -1,2 +1,3 @@
 /* X-macro list of labs: CT_LAB(symbol), one bench/lab_<name>.c each (see lab.h). */
 CT_LAB(ct_lab_stalled_producer)
+CT_LAB(ct_lab_backpressure)

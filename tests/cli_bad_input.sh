@@ -77,5 +77,27 @@ check "--workload" run pool --workload
 check "--workload" run counter --workload fib
 check "--n"      run queue --n 5
 check "omp-gcc"  run pool --impl omp-gcc --workload latency
+check "'lifo'"    lab backpressure --policy lifo
+check "'block,'"  lab backpressure --policy block,
+check "'0'"       lab backpressure --stages 0
+check "'4'"       lab backpressure --stages 4
+check "'0'"       lab backpressure --capacity 0
+check "'x'"       lab backpressure --load 0.5,x
+check "'0'"       lab backpressure --load 0
+check "1,,2"      lab backpressure --load 1,,2
+check "'-1'"      lab backpressure --rate -1
+check "'soon'"    lab backpressure --deadline soon
+check "'forever'" lab backpressure --duration forever
+check "'0'"       lab backpressure --duration 0
+check "'lots'"    lab backpressure --max-rss lots
+check "'0'"       lab backpressure --max-rss 0
+check "'50'"      lab backpressure --service-ns 50
+check "'normal'"  lab backpressure --service normal
+check "'bursty'"  lab backpressure --arrival bursty
+check "'-3'"      lab backpressure --seed -3
+check "'xml'"     lab backpressure --format xml
+check "--bogus"   lab backpressure --bogus
+check "--rate"    lab backpressure --rate 100 --load 1
+check "--policy"  lab backpressure --policy
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -88,4 +88,34 @@ done
 awk 'length > 100 { exit 1 }' "$tmp/p.txt" || fail "pool table wider than 100 columns"
 "$bin" run pool --workload fib --n 12 --threads 2 --repeat 1 --format csv --quiet >"$tmp/p.csv" ||
   fail "pool csv"
+# The backpressure lab, short: JSON with a capacity, one run per policy x load, each with a
+# Little's law block and a time series; CSV with one header for series and summary rows.
+"$bin" lab backpressure --help >/dev/null || fail "lab backpressure --help"
+"$bin" lab backpressure --duration 0.3 --policy unbounded,drop-newest --load 0.5,2 \
+  --stages 2 --format json --out "$tmp/bp.json" || fail "lab backpressure json exited $?"
+python3 - "$tmp/bp.json" <<'PY' || fail "lab backpressure json check"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["lab"] == "backpressure" and doc["capacity_per_s"] > 0, doc.keys()
+runs = doc["runs"]
+assert [(r["policy"], r["load"] > 1) for r in runs] == [("unbounded", False), ("unbounded", True),
+        ("drop-newest", False), ("drop-newest", True)], runs
+for r in runs:
+    assert r["verified"] is True, r
+    assert {"L", "lambda_W", "rel_err", "steady"} <= set(r["little"]), r["little"]
+    assert len(r["series"]) >= 2, r
+    for w in r["series"]:
+        assert len(w["depth"]) == 2 and w["rss"] > 0, w
+print("backpressure json ok")
+PY
+"$bin" lab backpressure --duration 0.2 --policy block --load 1 --format csv \
+  --out "$tmp/bp.csv" || fail "lab backpressure csv exited $?"
+python3 - "$tmp/bp.csv" <<'PY' || fail "lab backpressure csv check"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+kinds = [r["kind"] for r in rows]
+assert kinds.count("summary") == 1 and kinds.count("series") >= 1, kinds
+assert all(None not in r for r in rows), "ragged rows"
+print("backpressure csv ok")
+PY
 echo "1 passed, 0 failed"

@@ -86,6 +86,10 @@ def main(argv):
     title = argv[argv.index("--title") + 1] if "--title" in argv else ""
     with open(src) as f:
         doc = json.load(f)
+    if doc.get("lab") == "backpressure":  # `contend lab backpressure --format json`
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import report_backpressure
+        return report_backpressure.write(doc, outdir)
     os.makedirs(outdir, exist_ok=True)
     have_gnuplot = shutil.which("gnuplot") is not None
     groups = {}
