@@ -1,1 +1,2 @@
 /* X-macro list of labs: CT_LAB(symbol), one bench/lab_<name>.c each (see lab.h). */
+CT_LAB(ct_lab_aba)
