@@ -3,3 +3,4 @@
 CT_WORKLOAD(ct_workload_counter)
 CT_WORKLOAD(ct_workload_false_sharing)
 CT_WORKLOAD(ct_workload_queue)
+CT_WORKLOAD(ct_workload_stack)

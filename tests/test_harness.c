@@ -45,7 +45,7 @@ static bool verify_ok(void *s, const ct_thread *th, unsigned n, char *msg, size_
 static void teardown(void *s) { (void)s; }
 
 static ct_workload test_workload = {"test", "test", false, "one op", one_impl, impl_name, impl_name,
-                                    setup, spin_main, verify_ok, teardown, NULL, NULL};
+                                    setup, spin_main, verify_ok, teardown, NULL, NULL, NULL};
 
 static void test_stats(void)
 {

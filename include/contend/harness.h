@@ -128,6 +128,12 @@ static inline const ct_params *ct_thread_params(const ct_thread *t)
 
 /* ---- workloads ------------------------------------------------------------------------ */
 
+#define CT_MAX_EXTRA 8
+typedef struct ct_extra {
+    const char *name; /* static string, a JSON key */
+    double value;
+} ct_extra;
+
 typedef struct ct_workload {
     const char *name;
     const char *summary;
@@ -150,6 +156,10 @@ typedef struct ct_workload {
     /* Optional: the implementation this one is judged against (reports show the slowdown and
      * the extra line transfers per op against it); NULL, or returning NULL, for none. */
     const char *(*baseline)(const char *impl);
+    /* Optional: workload-specific figures of one run (after verify, before teardown), e.g.
+     * the stack's nodes pending reclamation. Fills at most max entries, returns how many.
+     * The result keeps those of the run nearest the median; JSON shows them under "extra". */
+    size_t (*extras)(void *shared, struct ct_extra *out, size_t max);
 } ct_workload;
 
 size_t ct_workload_count(void);
@@ -205,6 +215,9 @@ typedef struct ct_result {
     bool has_baseline;
     double slowdown;                 /* baseline ops/s / this ops/s */
     double extra_transfers_per_op;   /* (cpu ns/op - baseline's) / probed one-way ns; -1 n/a */
+    /* The workload's own figures (ct_workload.extras), from the run nearest the median. */
+    ct_extra extra[CT_MAX_EXTRA];
+    size_t nextra;
 } ct_result;
 
 /* Runs one point: `repeat` fresh runs of workload w / impl on `threads` threads.
