@@ -48,7 +48,7 @@
  * Handles are not shared between threads.
  *
  * Pause hook (for scripted interleavings: `contend lab aba`, tests/test_aba.c). When set,
- * pop calls hook(arg) after it has read head and head->next and before its CAS: the window
+ * pop calls hook(arg, node) after it has read head and head->next and before its CAS: the window
  * where ABA strikes. Cost when unset: one load and a predictable branch per pop attempt.
  *
  * Allocator. create takes an optional allocator for nodes (NULL: malloc/free). The lab uses a
@@ -68,7 +68,7 @@ typedef struct ct_stack_allocator {
     void *ctx;
 } ct_stack_allocator;
 
-typedef void (*ct_stack_pause_fn)(void *arg);
+typedef void (*ct_stack_pause_fn)(void *arg, const void *node); /* node: the head it read */
 
 typedef struct ct_stack_class {
     const char *name, *summary;

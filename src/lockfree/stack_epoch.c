@@ -95,7 +95,7 @@ static bool es_pop(void *p, void *h, void **item)
         ct__snode *next = atomic_load_explicit(&top->next, memory_order_relaxed);
         CT_CHAOS();
         if (s->pause)
-            s->pause(s->pause_arg);
+            s->pause(s->pause_arg, top);
         if (atomic_compare_exchange_weak_explicit(&s->head, &top, next, memory_order_acq_rel,
                                                   memory_order_acquire))
             break;

@@ -97,7 +97,7 @@ static bool hs_pop(void *p, void *h, void **item)
         ct__snode *next = atomic_load_explicit(&top->next, memory_order_relaxed);
         CT_CHAOS();
         if (s->pause)
-            s->pause(s->pause_arg);
+            s->pause(s->pause_arg, top);
         void *expect = top;
         if (atomic_compare_exchange_strong_explicit(&s->head, &expect, next,
                                                     memory_order_acq_rel, memory_order_relaxed))

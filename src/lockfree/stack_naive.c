@@ -80,7 +80,7 @@ static bool naive_pop(void *p, void *h, void **item)
         ct__snode *next = atomic_load_explicit(&top->next, memory_order_relaxed);
         CT_CHAOS();
         if (s->pause)
-            s->pause(s->pause_arg);
+            s->pause(s->pause_arg, top);
         /* The bug, part 2: succeeds whenever head holds the same ADDRESS, even if that address
          * was freed and reused and its next is no longer `next` (ABA). */
         if (atomic_compare_exchange_weak_explicit(&s->head, &top, next, memory_order_acq_rel,

@@ -132,7 +132,7 @@ static ct__snode *tpop(thead *h, ct_stack_pause_fn pause, void *arg)
         ct__snode *next = atomic_load_explicit(&v.ptr->next, memory_order_relaxed);
         CT_CHAOS();
         if (pause)
-            pause(arg);
+            pause(arg, v.ptr);
         if (tcas(h, &v, (tval){next, v.tag + 1}))
             return v.ptr;
     }
