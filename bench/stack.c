@@ -2,7 +2,8 @@
  * (contend/stack.h), prefilled with 1024 items so pops rarely find it empty: the 50/50 push/pop
  * mix of the SMR literature (Michael 2004; Hart, McKenney, Brown 2007; kaist-cp smr-benchmark).
  * Implementations: every registered stack except `naive` (broken by design), the baseline
- * being `mutex`.
+ * being `mutex`, then the peers that were found at build time (bench/peers/peer_stack_list.h:
+ * `ck-epoch`, Concurrency Kit's ck_stack + ck_epoch; `urcu`, liburcu's cds_lfs + RCU).
  *
  * Throughput counts pushes and pops (one op each). Latency: one op in `--sample` is timed.
  * Extra figures (JSON "extra"), sampled over time by thread 0 every 1024 of its ops: peak and
@@ -25,6 +26,7 @@
 
 #include "contend/harness.h"
 #include "contend/stack.h"
+#include "peers/peers.h"
 
 #define PREFILL 1024u
 #define PREFILL_ID 0xFFFFFu /* the "thread" that pushed the prefill */
@@ -51,15 +53,22 @@ typedef struct stack_state {
 
 static const ct_stack_class *impl_at(size_t i)
 {
-    /* Registry order, skipping broken stacks. */
-    for (size_t k = 0, seen = 0; k < ct_stack_class_count(); k++) {
+    /* Registry order, skipping broken stacks, then the peers that were built. */
+    size_t seen = 0;
+    for (size_t k = 0; k < ct_stack_class_count(); k++) {
         const ct_stack_class *c = ct_stack_class_get(k);
         if (c->broken)
             continue;
         if (seen++ == i)
             return c;
     }
-    return NULL;
+    return ct_peer_stack_class_get(i - seen);
+}
+
+static const ct_stack_class *impl_find(const char *name)
+{
+    const ct_stack_class *c = ct_stack_class_find(name);
+    return c ? c : ct_peer_stack_class_find(name);
 }
 
 static size_t st_impl_count(void)
@@ -115,7 +124,7 @@ static void *st_setup(const char *impl, unsigned threads, const ct_params *param
                       size_t errlen)
 {
     (void)params;
-    const ct_stack_class *c = ct_stack_class_find(impl);
+    const ct_stack_class *c = impl_find(impl);
     if (!c || c->broken) {
         snprintf(err, errlen, "stack: unknown implementation '%s'", impl);
         return NULL;
