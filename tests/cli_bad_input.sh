@@ -52,5 +52,15 @@ check "--threads" run queue --threads 2
 check "--producers" run counter --producers 2
 check "equally many" run queue --producers 1,2 --consumers 1,2,3
 check "spsc"     run queue --impl spsc --producers 2
+check "'0'"      lab aba --stress --seconds 0
+check "'abc'"    lab aba --stress --seconds abc
+check "'0'"      lab aba --stress --threads 0
+check "'65'"     lab aba --stress --threads 65
+check "'nosuch'" lab aba --stress --impl nosuch
+check "--stress" lab aba --seconds 1
+check "--bogus"  lab aba --bogus
+check "--seconds" lab aba --stress --seconds
+check "'naive'"  run stack --impl naive
+check "--producers" run stack --producers 2
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
