@@ -167,7 +167,7 @@ static void test_hp_stress(void)
     memset(&sh, 0, sizeof sh);
     sh.d = ct_hp_domain_create(1, node_free, NULL);
     CT_CHECK(sh.d, "create");
-    sh.rounds = ct_test_scale(2000);
+    sh.rounds = ct_test_scale(6000);
     hp_arg args[HP_THREADS];
     for (unsigned i = 0; i < HP_THREADS; i++)
         args[i] = (hp_arg){&sh, i};
@@ -359,7 +359,7 @@ static void test_epoch_stress(void)
     memset(&sh, 0, sizeof sh);
     sh.d = ct_epoch_domain_create(node_free, NULL);
     CT_CHECK(sh.d, "create");
-    sh.rounds = ct_test_scale(2000);
+    sh.rounds = ct_test_scale(6000);
     ep_arg args[EP_THREADS];
     for (unsigned i = 0; i < EP_THREADS; i++)
         args[i] = (ep_arg){&sh, i};

@@ -162,7 +162,7 @@ static void test_registry(void)
 int main(void)
 {
     test_registry();
-    uint64_t n = ct_test_scale(200000);
+    uint64_t n = ct_test_scale(500000);
     static const char *const correct[] = {"tagged", "hazard", "epoch", "mutex"};
     for (size_t i = 0; i < 4; i++)
         stress_one(ct_stack_class_find(correct[i]), n);
