@@ -5,6 +5,9 @@
  * being `mutex`, then the peers that were found at build time (bench/peers/peer_stack_list.h:
  * `ck-epoch`, Concurrency Kit's ck_stack + ck_epoch; `urcu`, liburcu's cds_lfs + RCU).
  *
+ * --think-ns adds private work after each push+pop pair (lower contention); --cs-ns does not
+ * apply (there is no critical section to lengthen) and is ignored.
+ *
  * Throughput counts pushes and pops (one op each). Latency: one op in `--sample` is timed.
  * Extra figures (JSON "extra"), sampled over time by thread 0 every 1024 of its ops: peak and
  * mean nodes pending reclamation (ct_stack_class.pending: hazard and epoch; 0 for tagged, whose
@@ -172,6 +175,7 @@ static void st_main(ct_thread *t)
     uint64_t seq = 0, count = 0;
     unsigned __int128 sum = 0, sum_sq = 0;
     unsigned until_sample = SAMPLE_EVERY;
+    const uint64_t think = ct_thread_params(t)->think_ns;
     while (ct_thread_running(t)) {
         uint64_t start = ct_op_begin(t);
         if (!st->c->push(st->s, h, (void *)(uintptr_t)(id | (seq + 1)))) {
@@ -189,6 +193,7 @@ static void st_main(ct_thread *t)
             sum_sq += (unsigned __int128)v * v;
         }
         ct_op_end(t, start);
+        ct_work_ns(think);
         if (t->index == 0 && --until_sample == 0) {
             until_sample = SAMPLE_EVERY;
             uint64_t p = st->c->pending(st->s);

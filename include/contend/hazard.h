@@ -85,7 +85,9 @@ ct_hp_record *ct_hp_join(ct_hp_domain *d);
  * pending nodes (at most H, each protected right now) stay with it for the next owner. */
 void ct_hp_leave(ct_hp_record *r);
 
-/* The re-validation loop: loads *src, publishes it in slot k, reloads *src, repeats until
+/* Hot-path calls take r from ct_hp_join (not NULL) and k < the domain's slot count: not
+ * checked (undefined behaviour otherwise), as for any inline fast path.
+ * The re-validation loop: loads *src, publishes it in slot k, reloads *src, repeats until
  * both loads agree, and returns the protected pointer (NULL: nothing to protect; the slot
  * holds NULL). */
 static inline void *ct_hp_protect(ct_hp_record *r, unsigned k, void *_Atomic *src);
