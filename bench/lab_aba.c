@@ -436,7 +436,22 @@ static void *stress_main(void *arg)
     return NULL;
 }
 
-int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds,
+static _Thread_local uint64_t jitter_state;
+
+static void jitter_pause(void *arg, const void *node)
+{
+    (void)node;
+    uintptr_t every = (uintptr_t)arg;
+    if (!jitter_state)
+        jitter_state = (uint64_t)(uintptr_t)&jitter_state * 0x9E3779B97F4A7C15ull | 1;
+    jitter_state ^= jitter_state << 13;
+    jitter_state ^= jitter_state >> 7;
+    jitter_state ^= jitter_state << 17;
+    if (jitter_state % every == 0)
+        sched_yield();
+}
+
+int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds, unsigned jitter,
                   ct_aba_stress_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -474,6 +489,8 @@ int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds,
             filled = c->push(t->s, h, (void *)i);
         if (h)
             c->leave(t->s, h);
+        if (filled && jitter)
+            c->set_pause(t->s, jitter_pause, (void *)(uintptr_t)jitter);
         if (!filled) {
             if (t->s)
                 c->destroy(t->s);
@@ -505,6 +522,7 @@ int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds,
             return -1;
         }
         /* End of trial: drain (terminates: poisoned nodes end the list) and count. */
+        c->set_pause(t->s, NULL, NULL);
         h = c->join(t->s);
         size_t seen = 0, pops = 0;
         void *it;
@@ -547,7 +565,7 @@ int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds,
 static void aba_help(void)
 {
     puts("usage: contend lab aba                      scripted ABA on naive, tagged, hazard, epoch\n"
-         "       contend lab aba --stress [--seconds N] [--threads T] [--impl NAME]\n"
+         "       contend lab aba --stress [--seconds N] [--threads T] [--impl NAME] [--jitter J]\n"
          "\n"
          "Scripted: thread 1 pops (reads head A and A->next = B, then is parked before its CAS);\n"
          "thread 2 pops A, pops B and pushes x (its node reuses A's memory); thread 1's CAS\n"
@@ -556,7 +574,9 @@ static void aba_help(void)
          "Stress: threads (default 4) pop and push back 8 items with no pause points, on fresh\n"
          "stacks in trials of up to 200 ms, for N seconds (default 2); reports how many trials\n"
          "showed damage. Default impl naive: exit 0 when damage was found. Any other impl:\n"
-         "exit 0 when none was. The chaos build (-DCONTEND_CHAOS=ON) widens the windows.");
+         "exit 0 when none was. The chaos build (-DCONTEND_CHAOS=ON) widens the windows;\n"
+         "--jitter J makes a thread at pop's ABA window yield the CPU with probability 1/J\n"
+         "(random, not scripted: what a preemption there does) in any build.");
 }
 
 static int aba_usage(const char *fmt, const char *value)
@@ -570,6 +590,8 @@ static int aba_usage(const char *fmt, const char *value)
 static int aba_main(int argc, char **argv)
 {
     bool stress = false, seconds_given = false, threads_given = false, impl_given = false;
+    bool jitter_given = false;
+    unsigned long jitter = 0;
     double seconds = 2;
     unsigned long threads = 4;
     const ct_stack_class *impl = ct_stack_class_find("naive");
@@ -577,7 +599,8 @@ static int aba_main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--stress")) {
             stress = true;
-        } else if (!strcmp(a, "--seconds") || !strcmp(a, "--threads") || !strcmp(a, "--impl")) {
+        } else if (!strcmp(a, "--seconds") || !strcmp(a, "--threads") || !strcmp(a, "--impl") ||
+                   !strcmp(a, "--jitter")) {
             if (i + 1 >= argc)
                 return aba_usage("%s needs a value", a);
             const char *v = argv[++i];
@@ -589,6 +612,12 @@ static int aba_main(int argc, char **argv)
                     return aba_usage("--seconds: '%s' is not a positive number of seconds "
                                      "(at most 3600)", v);
                 seconds_given = true;
+            } else if (!strcmp(a, "--jitter")) {
+                jitter = strtoul(v, &end, 10);
+                if (!*v || *v == '-' || *v == '+' || *end || errno || jitter < 1 ||
+                    jitter > 1000000)
+                    return aba_usage("--jitter: '%s' is not a yield period (1..1000000)", v);
+                jitter_given = true;
             } else if (!strcmp(a, "--threads")) {
                 threads = strtoul(v, &end, 10);
                 if (!*v || *v == '-' || *v == '+' || *end || errno || threads < 1 || threads > 64)
@@ -608,13 +637,18 @@ static int aba_main(int argc, char **argv)
             return aba_usage("unknown option '%s' (see contend lab aba --help)", a);
         }
     }
-    if (!stress && (seconds_given || threads_given || impl_given))
-        return aba_usage("%s: needs --stress", seconds_given ? "--seconds"
-                                               : threads_given ? "--threads" : "--impl");
+    if (!stress && (seconds_given || threads_given || impl_given || jitter_given))
+        return aba_usage("%s: needs --stress", seconds_given   ? "--seconds"
+                                               : threads_given ? "--threads"
+                                               : impl_given    ? "--impl"
+                                                               : "--jitter");
     if (stress) {
         ct_aba_stress_result r;
-        printf("ABA stress: %s stack, %lu threads, %.1f s, trials of up to 200 ms, "
-               "chaos build: %s\n", impl->name, threads, seconds,
+        char jit[64] = "none";
+        if (jitter)
+            snprintf(jit, sizeof jit, "yield 1 in %lu at the window", jitter);
+        printf("ABA stress: %s stack, %lu threads, %.1f s, trials of up to 200 ms, jitter: %s, "
+               "chaos build: %s\n", impl->name, threads, seconds, jit,
 #ifdef CT_CHAOS_BUILD
                "yes"
 #else
@@ -622,7 +656,7 @@ static int aba_main(int argc, char **argv)
 #endif
         );
         fflush(stdout);
-        if (ct_aba_stress(impl, (unsigned)threads, seconds, &r)) {
+        if (ct_aba_stress(impl, (unsigned)threads, seconds, (unsigned)jitter, &r)) {
             fprintf(stderr, "contend: lab aba: stress could not run: %s\n", strerror(errno));
             return 1;
         }

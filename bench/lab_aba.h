@@ -30,9 +30,12 @@ typedef struct ct_aba_stress_result {
     char first_kind[128];                            /* what the first damage looked like */
 } ct_aba_stress_result;
 
-/* Random stress without pause points: `threads` threads pop and push back a few items on
- * fresh stacks (trials of up to 200 ms) for `seconds`. 0, or -1 with errno. */
-int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds,
+/* Random stress without scripted pauses: `threads` threads pop and push back a few items on
+ * fresh stacks (trials of up to 200 ms) for `seconds`. jitter = 0: nothing added (the chaos
+ * build's CT_CHAOS points are the only perturbation); jitter = J > 0: at pop's ABA window
+ * (the pause hook) a thread yields the CPU with probability 1/J, at random, in no scripted
+ * order: what a preemption there does. 0, or -1 with errno. */
+int ct_aba_stress(const ct_stack_class *c, unsigned threads, double seconds, unsigned jitter,
                   ct_aba_stress_result *out);
 
 #endif

@@ -58,6 +58,8 @@ check "'0'"      lab aba --stress --threads 0
 check "'65'"     lab aba --stress --threads 65
 check "'nosuch'" lab aba --stress --impl nosuch
 check "--stress" lab aba --seconds 1
+check "'0'"      lab aba --stress --jitter 0
+check "--stress" lab aba --jitter 5
 check "--bogus"  lab aba --bogus
 check "--seconds" lab aba --stress --seconds
 check "'naive'"  run stack --impl naive
