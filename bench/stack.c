@@ -16,6 +16,10 @@
  * at setup where the kernel allows, else the process's high-water mark so far: see
  * peak_rss_reset).
  *
+ * Verify also checks every pending sample against the implementation's stated bound
+ * (ct_stack_class.pending_bound: hazard pointers N * T; none for epochs): a sample above it
+ * fails the run, so every hazard run, a long soak included, checks the bound.
+ *
  * Verify (no loss, no duplicate, no invented item) without a bitmap: item = thread << 40 |
  * sequence (1-based). Each thread keeps, over what it popped, the count, the sum and the sum of
  * squares of the items; after the run the stack is drained into the same sums. Pushed items
@@ -49,7 +53,7 @@ typedef struct stack_state {
     unsigned n;
     per_thread *pt;
     /* Thread 0's samples of pending(). */
-    uint64_t pend_peak, pend_samples;
+    uint64_t pend_peak, pend_samples, pend_over_bound, pend_bound_seen;
     double pend_sum;
     bool rss_reset;
 } stack_state;
@@ -197,6 +201,11 @@ static void st_main(ct_thread *t)
         if (t->index == 0 && --until_sample == 0) {
             until_sample = SAMPLE_EVERY;
             uint64_t p = st->c->pending(st->s);
+            size_t bound = st->c->pending_bound(st->s); /* read after: records only grow */
+            if (p > bound) {
+                st->pend_over_bound++;
+                st->pend_bound_seen = bound;
+            }
             if (p > st->pend_peak)
                 st->pend_peak = p;
             st->pend_sum += (double)p;
@@ -238,6 +247,12 @@ static bool st_verify(void *p, const ct_thread *threads, unsigned n, char *msg, 
         sq += me->sum_sq;
         want_count += me->pushed;
         add_expected(i, me->pushed, &want_sum, &want_sq);
+    }
+    if (st->pend_over_bound) {
+        snprintf(msg, len, "pending nodes exceeded the stated bound (%llu) in %llu samples",
+                 (unsigned long long)st->pend_bound_seen,
+                 (unsigned long long)st->pend_over_bound);
+        return false;
     }
     void *h = st->c->join(st->s);
     if (!h) {

@@ -8,6 +8,7 @@
 #include <ck_epoch.h>
 #include <ck_stack.h>
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -159,7 +160,9 @@ static void cke_set_pause(void *s, ct_stack_pause_fn fn, void *arg)
     (void)arg;
 }
 
+static size_t cke_bound(void *s) { (void)s; return SIZE_MAX; }
+
 const ct_stack_class ct_peer_ck_epoch_stack = {
     "ck-epoch", "Concurrency Kit ck_stack (upmc Treiber) with ck_epoch reclamation",
-    false, cke_create, cke_destroy, cke_join, cke_leave, cke_push, cke_pop, cke_pending,
+    false, cke_create, cke_destroy, cke_join, cke_leave, cke_push, cke_pop, cke_pending, cke_bound,
     cke_reclaim, cke_set_pause};

@@ -5,6 +5,7 @@
  * waits for the grace period). Registered as `urcu`. Pending nodes: not observable through
  * liburcu's API, reported as 0. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/lfstack.h>
@@ -111,7 +112,9 @@ static void us_set_pause(void *s, ct_stack_pause_fn fn, void *arg)
     (void)arg;
 }
 
+static size_t us_bound(void *s) { (void)s; return SIZE_MAX; }
+
 const ct_stack_class ct_peer_urcu_stack = {
     "urcu", "liburcu cds_lfs Treiber stack, RCU (memb flavour) + call_rcu reclamation",
-    false, us_create, us_destroy, us_join, us_leave, us_push, us_pop, us_pending, us_reclaim,
+    false, us_create, us_destroy, us_join, us_leave, us_push, us_pop, us_pending, us_bound, us_reclaim,
     us_set_pause};

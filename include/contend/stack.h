@@ -80,6 +80,8 @@ typedef struct ct_stack_class {
     bool (*push)(void *s, void *h, void *item);
     bool (*pop)(void *s, void *h, void **item);
     size_t (*pending)(void *s);                      /* nodes awaiting reclamation */
+    size_t (*pending_bound)(void *s);                /* most pending() may say now;
+                                                      * SIZE_MAX: no bound (epoch) */
     void (*reclaim)(void *s, void *h);               /* reclaim what can be now (scan/advance) */
     void (*set_pause)(void *s, ct_stack_pause_fn fn, void *arg);
 } ct_stack_class;

@@ -4,6 +4,7 @@
  * its CAS is pending. One full fence per pop (enter) and per retire is the price; a thread
  * stalled inside stops all reclamation. */
 #include <errno.h>
+#include <stdint.h>
 
 #include "contend/arch.h"
 #include "contend/chaos.h"
@@ -120,7 +121,9 @@ static void es_set_pause(void *p, ct_stack_pause_fn fn, void *arg)
     s->pause_arg = arg;
 }
 
+static size_t es_bound(void *s) { (void)s; return SIZE_MAX; }
+
 const ct_stack_class ct_stack_epoch = {
     "epoch", "Treiber stack, nodes freed through epoch-based reclamation (3 epochs)",
-    false, es_create, es_destroy, es_join, es_leave, es_push, es_pop, es_pending, es_reclaim,
+    false, es_create, es_destroy, es_join, es_leave, es_push, es_pop, es_pending, es_bound, es_reclaim,
     es_set_pause};

@@ -118,7 +118,14 @@ static void hs_set_pause(void *p, ct_stack_pause_fn fn, void *arg)
     s->pause_arg = arg;
 }
 
+/* N records x T each (contend/hazard.h "Bound"). */
+static size_t hs_bound(void *p)
+{
+    ct_hp_domain *d = ((hazard_stack *)p)->domain;
+    return ct_hp_records(d) * ct_hp_bound(d);
+}
+
 const ct_stack_class ct_stack_hazard = {
     "hazard", "Treiber stack, nodes freed through hazard pointers (bounded garbage)",
-    false, hs_create, hs_destroy, hs_join, hs_leave, hs_push, hs_pop, hs_pending, hs_reclaim,
+    false, hs_create, hs_destroy, hs_join, hs_leave, hs_push, hs_pop, hs_pending, hs_bound, hs_reclaim,
     hs_set_pause};

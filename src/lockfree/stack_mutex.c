@@ -90,7 +90,9 @@ static void mstack_set_pause(void *s, ct_stack_pause_fn fn, void *arg)
     (void)arg;
 }
 
+static size_t mstack_bound(void *s) { (void)s; return 0; }
+
 const ct_stack_class ct_stack_mutex = {
     "mutex", "linked list under one pthread mutex: the baseline (blocking)",
     false, mstack_create, mstack_destroy, mstack_join, mstack_leave, mstack_push, mstack_pop,
-    mstack_pending, mstack_reclaim, mstack_set_pause};
+    mstack_pending, mstack_bound, mstack_reclaim, mstack_set_pause};

@@ -101,7 +101,9 @@ static void naive_set_pause(void *p, ct_stack_pause_fn fn, void *arg)
     s->pause_arg = arg;
 }
 
+static size_t naive_bound(void *s) { (void)s; return 0; }
+
 const ct_stack_class ct_stack_naive = {
     "naive", "Treiber stack, plain CAS, immediate free: BROKEN by ABA (demonstrations only)",
     true, naive_create, naive_destroy, naive_join, naive_leave, naive_push, naive_pop,
-    naive_pending, naive_reclaim, naive_set_pause};
+    naive_pending, naive_bound, naive_reclaim, naive_set_pause};

@@ -218,6 +218,8 @@ static void tagged_set_pause(void *p, ct_stack_pause_fn fn, void *arg)
     s->pause_arg = arg;
 }
 
+static size_t tagged_bound(void *s) { (void)s; return 0; }
+
 const ct_stack_class ct_stack_tagged = {
     "tagged",
 #ifdef CT_TAGGED_DWCAS
@@ -226,4 +228,4 @@ const ct_stack_class ct_stack_tagged = {
     "Treiber stack, 48-bit pointer + 16-bit tag in one CAS word, nodes recycled via a free list",
 #endif
     false, tagged_create, tagged_destroy, tagged_join, tagged_leave, tagged_push, tagged_pop,
-    tagged_pending, tagged_reclaim, tagged_set_pause};
+    tagged_pending, tagged_bound, tagged_reclaim, tagged_set_pause};
