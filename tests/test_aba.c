@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contend/arch.h" /* CT_TSAN */
 #include "lab_aba.h"
 #include "test_util.h"
 
