@@ -12,8 +12,9 @@
  *                      pointer read from the structure inside it stays valid until exit.
  *   exit(r)            end it.
  *   retire(r, p, hook) p was unlinked: free it once every thread that could still hold it has
- *                      left the critical section it was in. The node is stamped with the
- *                      global epoch read at retire and kept in one of three per-record bins.
+ *                      left the critical section it was in. The node is stamped with a
+ *                      global epoch read after the retire (batched, see below) and kept in
+ *                      one of three per-record bins.
  *   advance(d)         E -> E + 1, allowed only when every active record announced E.
  *
  * Invariant (safety). A node stamped s is freed only when E >= s + 2. Every thread that can
@@ -24,7 +25,10 @@
  * Memory orders. enter: acquire load of E (synchronizes with the advance that wrote it),
  * release store of the announcement, then atomic_thread_fence(seq_cst): the announcement is
  * ordered before every load from the structure (a store-load pair: only a full fence does it).
- * retire: atomic_thread_fence(seq_cst), then a relaxed load of E as the stamp. Why the fence:
+ * retire adds the node to an open batch; sealing the batch (every CT_EPOCH_ADVANCE_EVERY
+ * retires, and in collect and leave) does atomic_thread_fence(seq_cst), then a relaxed load
+ * of E as the stamp of the whole batch: one fence per 64 retires, and a stamp read after the
+ * retire is only larger, which is safe. Why the fence:
  * a reader that still saw the node linked has its enter fence before this fence in the
  * seq_cst order (else its load would have seen the unlink), and the advance that produced
  * the reader's announced epoch happens before that fence; so this load returns at least the
@@ -34,9 +38,10 @@
  * above order against it). exit: release store (the section's reads happen before an advance
  * that sees the record inactive). collect frees after an acquire load of E.
  *
- * Bins. Each record keeps three bins (indexed by stamp mod 3) holding nodes stamped with one
- * epoch each; a bin is freed whole once E >= its stamp + 2, checked at enter and retire. A
- * record tries to advance after every CT_EPOCH_ADVANCE_EVERY retires.
+ * Bins. Each record keeps an open batch (retired, not yet stamped) and three bins (indexed by
+ * stamp mod 3) holding nodes stamped with one epoch each; a bin is freed whole once
+ * E >= its stamp + 2, checked at enter and retire. A record seals its batch and tries to
+ * advance after every CT_EPOCH_ADVANCE_EVERY retires.
  *
  * The cost: a stalled thread. A thread that stops inside a critical section (preempted,
  * blocked on I/O, SIGSTOPped) pins E: at most one more advance succeeds, then no node retired
@@ -93,7 +98,8 @@ void ct_epoch_retire(ct_epoch_record *r, void *ptr, ct_epoch_node *hook);
 
 /* One attempt to move E forward: true when E advanced (by this call or another). */
 bool ct_epoch_advance(ct_epoch_domain *d);
-/* Frees this record's bins that are old enough. Returns how many nodes it freed. */
+/* Stamps this record's open batch, then frees its bins that are old enough. Returns how many
+ * nodes it freed. */
 size_t ct_epoch_collect(ct_epoch_record *r);
 
 uint64_t ct_epoch_now(const ct_epoch_domain *d);

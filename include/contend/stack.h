@@ -18,9 +18,10 @@
  *           16-bit tag (nodes whose address does not fit are refused: push fails, EOVERFLOW;
  *           the tag wraps after 65536 changes, so a pop stalled across exactly a multiple of
  *           that could still be fooled: negligible, not impossible). Nodes are recycled
- *           through a second tagged stack (the free list) and never returned to the allocator
- *           while the stack lives, so a stale reader's load of h->next reads a live node (an
- *           atomic field, relaxed: the value is only trusted if the CAS succeeds).
+ *           through a per-thread cache (up to 64 nodes per handle, returned at leave) and a
+ *           second tagged stack (the shared free list), and never returned to the allocator
+ *           while the stack lives, so a stale reader's load of h->next reads a node of this
+ *           stack (an atomic field, relaxed: the value is only trusted if the CAS succeeds).
  *   hazard  Michael's hazard pointers (contend/hazard.h, one slot per thread): pop protects h
  *           (re-validated), so h cannot be freed or reused while the CAS is pending.
  *   epoch   Fraser's epochs (contend/epoch.h): pop runs inside a critical section, so nothing
@@ -44,8 +45,9 @@
  * epoch holds an unbounded number while a thread stalls inside a pop.
  *
  * Per-thread handles. A thread calls join once before using a stack and leave when done (the
- * hazard and epoch variants give it a reclamation record there; the others return a dummy).
- * Handles are not shared between threads.
+ * hazard and epoch variants give it a reclamation record there, tagged its node cache; the
+ * others return a dummy). Handles are not shared between threads; every handle must be left
+ * before destroy (a tagged handle's cached nodes are returned to the stack only by leave).
  *
  * Pause hook (for scripted interleavings: `contend lab aba`, tests/test_aba.c). When set,
  * pop calls hook(arg, node) after it has read head and head->next and before its CAS: the window

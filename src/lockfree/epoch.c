@@ -19,6 +19,9 @@ struct ct_epoch_record {
     ct_epoch_domain *domain;
     /* Owner-only below. */
     bin bins[3];
+    /* Retired since the last seal, not stamped yet (see ct_epoch_retire). */
+    ct_epoch_node *open, *open_tail;
+    size_t open_count;
     unsigned since_advance;
     _Atomic size_t pending; /* mirror of the bins' counts for observers (relaxed) */
     _Atomic int in_use;
@@ -75,6 +78,11 @@ void ct_epoch_domain_destroy(ct_epoch_domain *d)
         ct_epoch_record *next = atomic_load_explicit(&r->next, memory_order_relaxed);
         for (int i = 0; i < 3; i++)
             free_bin(d, &r->bins[i]);
+        for (ct_epoch_node *x = r->open; x;) {
+            ct_epoch_node *nx = x->next;
+            d->free_fn(x->ptr, d->ctx);
+            x = nx;
+        }
         free(r);
         r = next;
     }
@@ -105,6 +113,8 @@ ct_epoch_record *ct_epoch_join(ct_epoch_domain *d)
     r->domain = d;
     for (int i = 0; i < 3; i++)
         r->bins[i] = (bin){NULL, 0, 0};
+    r->open = r->open_tail = NULL;
+    r->open_count = 0;
     r->since_advance = 0;
     atomic_init(&r->pending, 0);
     atomic_init(&r->in_use, 1);
@@ -131,11 +141,40 @@ void ct_epoch_leave(ct_epoch_record *r)
 
 static void publish_pending(ct_epoch_record *r)
 {
-    atomic_store_explicit(&r->pending, r->bins[0].count + r->bins[1].count + r->bins[2].count,
+    atomic_store_explicit(&r->pending, r->bins[0].count + r->bins[1].count + r->bins[2].count +
+                                           r->open_count,
                           memory_order_relaxed);
 }
 
+/* Stamps the open batch and moves it into its bin. The seq_cst fence orders every unlink that
+ * preceded the batch's retires before the load of E (see "Memory orders" in the header);
+ * a stamp taken later than the retire is only larger, which is safe. */
+static void seal(ct_epoch_record *r)
+{
+    if (!r->open)
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t e = atomic_load_explicit(&r->domain->epoch, memory_order_relaxed);
+    bin *b = &r->bins[e % 3];
+    if (b->head && b->stamp != e) /* stamp <= e - 3: long expired */
+        free_bin(r->domain, b);
+    r->open_tail->next = b->head;
+    b->head = r->open;
+    b->count += r->open_count;
+    b->stamp = e;
+    r->open = r->open_tail = NULL;
+    r->open_count = 0;
+}
+
+static size_t collect_sealed(ct_epoch_record *r);
+
 size_t ct_epoch_collect(ct_epoch_record *r)
+{
+    seal(r);
+    return collect_sealed(r);
+}
+
+static size_t collect_sealed(ct_epoch_record *r)
 {
     /* acquire: the advance that made E this large is ordered before the frees. */
     uint64_t e = atomic_load_explicit(&r->domain->epoch, memory_order_acquire);
@@ -151,8 +190,8 @@ size_t ct_epoch_collect(ct_epoch_record *r)
 void ct_epoch_enter(ct_epoch_record *r)
 {
     uint64_t e = atomic_load_explicit(&r->domain->epoch, memory_order_acquire);
-    /* release (free on x86 and cheap elsewhere): an advancer that reads this announcement
-     * also orders this record's previous section before its advance, as exit's store does. */
+    /* release: an advancer that reads this announcement also orders this record's previous
+     * section before its advance, as exit's store does. */
     atomic_store_explicit(&r->state, (e << 1) | 1, memory_order_release);
     /* The announcement before any load from the structure (store-load: full fence). */
     atomic_thread_fence(memory_order_seq_cst);
@@ -161,7 +200,7 @@ void ct_epoch_enter(ct_epoch_record *r)
     if ((r->bins[0].head && r->bins[0].stamp + 2 <= e) ||
         (r->bins[1].head && r->bins[1].stamp + 2 <= e) ||
         (r->bins[2].head && r->bins[2].stamp + 2 <= e))
-        ct_epoch_collect(r);
+        collect_sealed(r);
 }
 
 void ct_epoch_exit(ct_epoch_record *r)
@@ -196,22 +235,20 @@ bool ct_epoch_advance(ct_epoch_domain *d)
 
 void ct_epoch_retire(ct_epoch_record *r, void *ptr, ct_epoch_node *hook)
 {
-    /* Orders the caller's unlink before the stamp load (see "Memory orders"). */
-    atomic_thread_fence(memory_order_seq_cst);
-    uint64_t e = atomic_load_explicit(&r->domain->epoch, memory_order_relaxed);
-    bin *b = &r->bins[e % 3];
-    if (b->head && b->stamp != e) /* stamp <= e - 3: long expired */
-        free_bin(r->domain, b);
-    b->stamp = e;
+    /* Into the open batch: no fence here; seal() stamps the batch (one fence per
+     * CT_EPOCH_ADVANCE_EVERY retires). */
     hook->ptr = ptr;
-    hook->next = b->head;
-    b->head = hook;
-    b->count++;
+    hook->next = r->open;
+    if (!r->open)
+        r->open_tail = hook;
+    r->open = hook;
+    r->open_count++;
     publish_pending(r);
     if (++r->since_advance >= CT_EPOCH_ADVANCE_EVERY) {
         r->since_advance = 0;
+        seal(r);
         ct_epoch_advance(r->domain);
-        ct_epoch_collect(r);
+        collect_sealed(r);
     }
 }
 

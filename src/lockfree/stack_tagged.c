@@ -1,7 +1,8 @@
 /* Stack `tagged`: Treiber's stack with a (pointer, tag) head and a tagged free list
  * (contend/stack.h). Every successful CAS on a head increments its tag, so a pop that read
  * (A, t) cannot succeed once the head changed, even if it holds A again: it holds (A, t + k).
- * Nodes are recycled through the free list and returned to the allocator only by destroy, so
+ * Nodes are recycled (through a per-thread cache of up to 64, then the free list) and returned
+ * to the allocator only by destroy, so
  * a stale pop's read of A->next always reads a node of this stack (never freed memory); the
  * value may be stale, and is then discarded because the CAS fails.
  *
@@ -172,14 +173,56 @@ static void tagged_destroy(void *p)
     free(s);
 }
 
-static void *tagged_join(void *s) { (void)s; return &ct__stack_dummy_handle; }
-static void tagged_leave(void *s, void *h) { (void)s; (void)h; }
+/* Per-thread node cache: up to TAGGED_CACHE popped nodes stay with the thread that popped
+ * them and feed its next pushes, so a push/pop pair touches one shared line (the head), not
+ * two (head and free list). Cached nodes are still this stack's nodes, never freed, so stale
+ * readers stay safe; the tag still guards every CAS on the head. leave returns the cache to
+ * the shared free list. */
+#define TAGGED_CACHE 64
 
-static bool tagged_push(void *p, void *h, void *item)
+typedef struct tagged_handle {
+    ct__snode *cache;
+    unsigned n;
+} tagged_handle;
+
+static void *tagged_join(void *s)
+{
+    (void)s;
+    tagged_handle *h = malloc(sizeof *h);
+    if (!h) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    h->cache = NULL;
+    h->n = 0;
+    return h;
+}
+
+static void tagged_leave(void *p, void *hp)
 {
     tagged_stack *s = p;
-    (void)h;
-    ct__snode *n = tpop(&s->free_list, NULL, NULL);
+    tagged_handle *h = hp;
+    if (!h)
+        return;
+    while (h->cache) {
+        ct__snode *n = h->cache;
+        h->cache = atomic_load_explicit(&n->next, memory_order_relaxed);
+        tpush(&s->free_list, n);
+    }
+    free(h);
+}
+
+static bool tagged_push(void *p, void *hp, void *item)
+{
+    tagged_stack *s = p;
+    tagged_handle *h = hp;
+    ct__snode *n = h->cache;
+    if (n) {
+        h->cache = atomic_load_explicit(&n->next, memory_order_relaxed);
+        h->n--;
+    } else {
+        n = tpop(&s->free_list, NULL, NULL);
+    }
     if (!n) {
         n = ct__snode_alloc(&s->al);
         if (!n) {
@@ -197,15 +240,22 @@ static bool tagged_push(void *p, void *h, void *item)
     return true;
 }
 
-static bool tagged_pop(void *p, void *h, void **item)
+static bool tagged_pop(void *p, void *hp, void **item)
 {
     tagged_stack *s = p;
-    (void)h;
+    tagged_handle *h = hp;
     ct__snode *n = tpop(&s->head, s->pause, s->pause_arg);
     if (!n)
         return false;
     *item = n->item;
-    tpush(&s->free_list, n);
+    if (h->n < TAGGED_CACHE) {
+        /* Atomic store: a stale pop may still be reading n->next (and will fail its CAS). */
+        atomic_store_explicit(&n->next, h->cache, memory_order_relaxed);
+        h->cache = n;
+        h->n++;
+    } else {
+        tpush(&s->free_list, n);
+    }
     return true;
 }
 
