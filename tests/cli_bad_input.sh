@@ -99,5 +99,17 @@ check "'xml'"     lab backpressure --format xml
 check "--bogus"   lab backpressure --bogus
 check "--rate"    lab backpressure --rate 100 --load 1
 check "--policy"  lab backpressure --policy
+check "'0'"      lab aba --stress --seconds 0
+check "'abc'"    lab aba --stress --seconds abc
+check "'0'"      lab aba --stress --threads 0
+check "'65'"     lab aba --stress --threads 65
+check "'nosuch'" lab aba --stress --impl nosuch
+check "--stress" lab aba --seconds 1
+check "'0'"      lab aba --stress --jitter 0
+check "--stress" lab aba --jitter 5
+check "--bogus"  lab aba --bogus
+check "--seconds" lab aba --stress --seconds
+check "'naive'"  run stack --impl naive
+check "--producers" run stack --producers 2
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -46,7 +46,7 @@ static void teardown(void *s) { (void)s; }
 
 static ct_workload test_workload = {"test", "test", false, "one op", one_impl, impl_name, impl_name,
                                     setup, spin_main, verify_ok, teardown, NULL, NULL, NULL, NULL,
-                                    NULL, NULL};
+                                    NULL, NULL, NULL};
 
 static void test_stats(void)
 {

@@ -9,6 +9,7 @@
 
 #include "contend/lock.h"
 #include "contend/queue.h"
+#include "contend/stack.h"
 
 size_t ct_peer_lock_class_count(void);
 const ct_lock_class *ct_peer_lock_class_get(size_t i);          /* NULL when i >= count */
@@ -19,5 +20,9 @@ const ct_lock_class *ct_peer_lock_class_find(const char *name); /* NULL when unk
 size_t ct_peer_queue_class_count(void);
 const ct_queue_class *ct_peer_queue_class_get(size_t i);          /* NULL when i >= count */
 const ct_queue_class *ct_peer_queue_class_find(const char *name); /* NULL when unknown */
+/* Peer stacks (bench/peers/peer_stack_list.h), for the `stack` workload. */
+size_t ct_peer_stack_class_count(void);
+const ct_stack_class *ct_peer_stack_class_get(size_t i);          /* NULL when i >= count */
+const ct_stack_class *ct_peer_stack_class_find(const char *name); /* NULL when unknown */
 
 #endif

@@ -134,6 +134,11 @@ static inline const ct_params *ct_thread_params(const ct_thread *t)
 
 struct ct_run_config;
 struct ct_result;
+#define CT_MAX_EXTRA 8
+typedef struct ct_extra {
+    const char *name; /* static string, a JSON key */
+    double value;
+} ct_extra;
 
 typedef struct ct_workload {
     const char *name;
@@ -172,6 +177,10 @@ typedef struct ct_workload {
     /* Optional: false when impl cannot run with these parameters (the CLI skips it, or refuses
      * it when asked for by name). NULL: every impl runs everything. */
     bool (*impl_supports)(const char *impl, const ct_params *params);
+    /* Optional: workload-specific figures of one run (after verify, before teardown), e.g.
+     * the stack's nodes pending reclamation. Fills at most max entries, returns how many.
+     * The result keeps those of the run nearest the median; JSON shows them under "extra". */
+    size_t (*extras)(void *shared, struct ct_extra *out, size_t max);
 } ct_workload;
 
 size_t ct_workload_count(void);
@@ -237,6 +246,9 @@ typedef struct ct_result {
                                       * the same impl in the report); -1 n/a */
     double cpu_util;                 /* process CPU seconds / wall seconds, median run */
     char extra_json[512];            /* a JSON object with workload-specific figures, or "" */
+    /* The workload's own figures (ct_workload.extras), from the run nearest the median. */
+    ct_extra extra[CT_MAX_EXTRA];
+    size_t nextra;
 } ct_result;
 
 /* Runs one point: `repeat` fresh runs of workload w / impl on `threads` threads.

@@ -571,6 +571,7 @@ static const suite_entry suite[] = {
     /* Queue entries: the list is producers, with as many consumers (1:1, 2:2, ...). */
     {"queue", "1,2", {.capacity = 1024, .mode = CT_MODE_TRY}, true},
     {"queue", "1,4,8", {.capacity = 1024, .mode = CT_MODE_BLOCKING}, true},
+    {"stack", "1,2,4", {.cs_ns = 0}, true},
 };
 
 static int mkdir_p(const char *path)

@@ -338,6 +338,17 @@ static void json_result(FILE *f, const ct_result *r)
     } else {
         fputs("null", f);
     }
+    if (r->nextra) {
+        fputs(",\n     \"extra\": {", f);
+        for (size_t i = 0; i < r->nextra; i++) {
+            if (i)
+                fputs(", ", f);
+            json_string(f, r->extra[i].name);
+            fputs(": ", f);
+            json_number(f, r->extra[i].value);
+        }
+        fputs("}", f);
+    }
     fprintf(f, ",\n     \"verified\": %s", r->verified ? "true" : "false");
     fprintf(f, ",\n     \"ops_checked\": %llu", (unsigned long long)r->ops_checked);
     if (!r->verified) {

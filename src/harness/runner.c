@@ -127,6 +127,8 @@ typedef struct run_outcome {
     uint64_t measured_ops;
     uint64_t all_ops; /* every op of the counted threads, warm-up included */
     int pin_error;
+    ct_extra extra[CT_MAX_EXTRA];
+    size_t nextra;
 } run_outcome;
 
 /* One run. Merges latency into `lat`. Returns 0, or -1 with err. */
@@ -236,6 +238,11 @@ join:
         out->ctx_invol = r1.ru_nivcsw - r0.ru_nivcsw;
         ct_fairness(counts, ncounted, &out->jain, &out->min_share, &out->max_share);
         *verified = w->verify(shared, threads, n, vmsg, vmsglen);
+        if (w->extras) {
+            out->nextra = w->extras(shared, out->extra, CT_MAX_EXTRA);
+            if (out->nextra > CT_MAX_EXTRA)
+                out->nextra = CT_MAX_EXTRA;
+        }
     }
 out:
     if (threads) {
@@ -339,6 +346,8 @@ int ct_run_point(const ct_workload *w, const char *impl, unsigned threads,
         out->min_share = m->min_share;
         out->max_share = m->max_share;
         out->pin_error = m->pin_error;
+        out->nextra = m->nextra;
+        memcpy(out->extra, m->extra, sizeof out->extra);
         out->hw_valid = m->hw_valid && m->measured_ops > 0;
         if (out->hw_valid) {
             double ops = (double)m->measured_ops;
