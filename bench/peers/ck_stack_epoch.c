@@ -101,7 +101,10 @@ static void cke_leave(void *p, void *h)
 {
     (void)p;
     ck_rec *r = h;
-    ck_epoch_poll(&r->record);
+    /* ck_epoch_unregister() re-initializes the record's pending lists: whatever is still
+     * deferred there would be dropped (leaked). So wait for a grace period and dispatch it
+     * all first (ck_epoch_barrier = synchronize + reclaim); we are not inside a section. */
+    ck_epoch_barrier(&r->record);
     ck_epoch_unregister(&r->record);
 }
 
