@@ -2,8 +2,11 @@
  *
  * Threads 0..P-1 produce, P..P+C-1 consume (--producers, --consumers; threads = P + C).
  * An item is a pointer-sized value: producer id in the top 16 bits, its sequence number in
- * the low 48. Modes: `try` (try_push/try_pop, retrying with a pause when full/empty: a thread
- * that cannot progress spins) and `blocking` (push/pop: waiting as the queue implements it).
+ * the low 48. Modes (contend/harness.h): `try` (try_push/try_pop; a thread that finds the queue
+ * full/empty backs off: exponential pause spinning, then sched_yield(); it never sleeps),
+ * `spin` (the same calls retried after a single pause, forever: what a naive caller writes, and
+ * what collapses when threads outnumber cores) and `blocking` (push/pop: waiting as the queue
+ * implements it).
  *
  * Throughput counts items popped (ops_per_s = items/s; producers are left out of the count and
  * of the fairness index). Latency is end to end: the producer of every 4096th item (and of its
@@ -17,12 +20,14 @@
  * queue is drained; then, per producer, count == pushed, sum == pushed(pushed-1)/2 and the sum
  * of squares matches too: a lost, duplicated or invented item cannot satisfy all three.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "contend/harness.h"
 #include "contend/queue.h"
+#include "contend/wait.h"
 #include "peers/peers.h"
 
 #define SEQ_BITS 48
@@ -159,6 +164,15 @@ static void record(queue_state *s, per_producer *row, uint64_t item)
     pp->sum_sq += (unsigned __int128)seq * seq;
 }
 
+/* A failed try_push/try_pop in try or spin mode (see the header). */
+static void retry_wait(const queue_state *s, ct_backoff *b)
+{
+    if (s->mode == CT_MODE_SPIN)
+        ct_cpu_relax();
+    else if (ct_backoff_snooze(b)) /* spinning and the first yields are behind us */
+        sched_yield();              /* try mode never sleeps: keep yielding */
+}
+
 static void producer_main(ct_thread *t, queue_state *s)
 {
     t->uncounted = true;
@@ -171,11 +185,12 @@ static void producer_main(ct_thread *t, queue_state *s)
         if (seq % TS_EVERY == 0) /* relaxed: the queue's push/pop orders it for the reader */
             atomic_store_explicit(&ts[(seq / TS_EVERY) % TS_TABLE], ct_now_ns(),
                                   memory_order_relaxed);
-        if (s->mode == CT_MODE_TRY) {
+        if (s->mode != CT_MODE_BLOCKING) {
+            ct_backoff b = CT_BACKOFF_INIT;
             while (!s->qc->try_push(s->q, (void *)(uintptr_t)item)) {
                 if (!ct_thread_running(t))
                     goto done;
-                ct_cpu_relax();
+                retry_wait(s, &b);
             }
         } else if (!s->qc->push(s->q, (void *)(uintptr_t)item)) {
             break; /* closed: the run is over */
@@ -191,14 +206,16 @@ static void consumer_main(ct_thread *t, queue_state *s)
 {
     per_producer *row = &s->seen[(size_t)(t->index - s->producers) * s->seen_stride];
     void *item;
+    ct_backoff b = CT_BACKOFF_INIT;
     for (;;) {
-        if (s->mode == CT_MODE_TRY) {
+        if (s->mode != CT_MODE_BLOCKING) {
             if (!ct_thread_running(t))
                 return;
             if (!s->qc->try_pop(s->q, &item)) {
-                ct_cpu_relax();
+                retry_wait(s, &b);
                 continue;
             }
+            ct_backoff_reset(&b);
         } else {
             /* Blocking: keep popping after the stop flag until the queue is closed and empty,
              * so that nothing is left behind; those items count after the window closed. */

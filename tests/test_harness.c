@@ -115,14 +115,14 @@ static void test_every_workload_verifies(void)
                 cfg.params.cs_ns = k == 2 ? 50 : 0;
                 cfg.params.think_ns = k == 1 ? 20 : 0;
                 if (w->producer_consumer) {
-                    /* 1:1, 1:2 and 2:2, small capacity, try and blocking modes. */
+                    /* 1:1, 1:2 and 2:2, small capacity, try, blocking and spin modes. */
                     const ct_queue_class *qc = ct_queue_class_find(w->impl_name(i));
                     cfg.params.producers = k == 2 ? 2 : 1;
                     cfg.params.consumers = k == 0 ? 1 : 2;
                     if (qc && qc->max_consumers && cfg.params.consumers > qc->max_consumers)
                         continue;
                     cfg.params.capacity = 4;
-                    cfg.params.mode = k == 1 ? CT_MODE_TRY : CT_MODE_BLOCKING;
+                    cfg.params.mode = k == 1 ? CT_MODE_TRY : k == 2 ? CT_MODE_SPIN : CT_MODE_BLOCKING;
                     n = cfg.params.producers + cfg.params.consumers;
                 }
                 /* Fixed-work workloads (the pool): every --workload, each at a small size. */

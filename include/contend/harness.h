@@ -57,7 +57,13 @@ static inline void ct_work_ns(uint64_t ns)
 
 /* ---- parameters, threads ------------------------------------------------------------- */
 
-typedef enum ct_queue_mode { CT_MODE_TRY = 0, CT_MODE_BLOCKING = 1 } ct_queue_mode;
+/* Queue workloads: how a thread that cannot push (full) or pop (empty) goes on.
+ *   try       try_push/try_pop in a retry loop that backs off: exponential pause spinning
+ *             (up to 64 pauses), then sched_yield() on every further failure; never sleeps.
+ *   blocking  push/pop: the queue's own waiting (spin, then sleep where it can).
+ *   spin      try_push/try_pop retried after one pause, forever: the naive caller. */
+typedef enum ct_queue_mode { CT_MODE_TRY = 0, CT_MODE_BLOCKING = 1, CT_MODE_SPIN = 2 } ct_queue_mode;
+const char *ct_queue_mode_name(ct_queue_mode m); /* "try", "blocking", "spin" */
 
 typedef struct ct_params {
     uint64_t cs_ns;    /* extra work while holding the shared resource (critical section) */

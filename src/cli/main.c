@@ -190,8 +190,10 @@ static void apply_flag(options *o, const char *name, const char *value)
             o->cfg.params.mode = CT_MODE_TRY;
         else if (!strcmp(value, "blocking"))
             o->cfg.params.mode = CT_MODE_BLOCKING;
+        else if (!strcmp(value, "spin"))
+            o->cfg.params.mode = CT_MODE_SPIN;
         else
-            usage_error("--mode: '%s' is not try or blocking", value);
+            usage_error("--mode: '%s' is not try, blocking or spin", value);
         o->mode_given = true;
     } else if (!strcmp(name, "--workload")) {
         if (!*value)
@@ -352,7 +354,9 @@ static void print_run_help(void)
           "  --producers LIST    producer counts (default 1,2,4), paired with --consumers\n"
           "  --consumers LIST    consumer counts (default: as many as producers)\n"
           "  --capacity N        queue capacity, 1..2^30 (default 1024)\n"
-          "  --mode M            try | blocking (default try); pinned compact by default\n"
+          "  --mode M            try (retry: back off, then yield) | blocking (the queue's own\n"
+          "                      waiting) | spin (retry after one pause, forever); default try;\n"
+          "                      queue runs are pinned compact by default\n"
           "  pool takes (one run = a fixed amount of work; 'seconds' = median wall time):\n"
           "  --workload W        fib | uts | sort | imbalanced-for | latency | sparse | idle\n"
           "                      (default fib)\n"

@@ -251,7 +251,7 @@ static void json_result(FILE *f, const ct_result *r)
         fprintf(f, ",\n                \"producers\": %u, \"consumers\": %u, \"mode\": \"%s\","
                    " \"capacity\": %llu",
                 r->params.producers, r->params.consumers,
-                r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
+                ct_queue_mode_name(r->params.mode),
                 (unsigned long long)r->params.capacity);
     if (r->fixed_work) {
         fputs(",\n                \"workload\": ", f);
@@ -460,7 +460,7 @@ static void table_group_heading(FILE *f, const ct_result *r)
     else if (r->params.producers)
         fprintf(f, "\n%s  mode=%s capacity=%llu pin=%s  (items/s median of %u x %gs; thr ="
                    " producers:consumers; latency push to pop, 1 item in 4096)\n",
-                r->bench, r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try",
+                r->bench, ct_queue_mode_name(r->params.mode),
                 (unsigned long long)r->params.capacity, ct_pin_mode_name((ct_pin_mode)r->pin),
                 r->repeat, r->duration_s);
     else
@@ -497,7 +497,7 @@ void ct_report_write(FILE *f, const ct_report *rep, ct_format fmt)
                     r->bench, r->impl, r->threads, (unsigned long long)r->params.cs_ns,
                     (unsigned long long)r->params.think_ns, r->params.producers,
                     r->params.consumers,
-                    r->params.producers ? (r->params.mode == CT_MODE_BLOCKING ? "blocking" : "try")
+                    r->params.producers ? (ct_queue_mode_name(r->params.mode))
                                         : "",
                     (unsigned long long)r->params.capacity, r->duration_s, r->repeat,
                     r->ops_per_s, r->ops_per_s_min, r->ops_per_s_max,

@@ -39,3 +39,8 @@ double ct_median(double *values, unsigned n)
     qsort(values, n, sizeof *values, cmp_double);
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
+
+const char *ct_queue_mode_name(ct_queue_mode m)
+{
+    return m == CT_MODE_BLOCKING ? "blocking" : m == CT_MODE_SPIN ? "spin" : "try";
+}
