@@ -52,6 +52,11 @@ static inline unsigned uts_children(const uts_cfg *c, uint64_t state, bool is_ro
     return (pool_mix(state ^ 0x5851f42d4c957f2dull) & 0xffffffffu) < c->q_scaled ? c->m : 0;
 }
 
+/* Keeps a node's work (w) from being optimized away when nothing else uses it (a leaf): every
+ * runtime, and the serial reference, must do the same work per node. An empty asm that takes
+ * w as input costs nothing but forces w to be computed. */
+static inline void uts_keep(uint64_t w) { __asm__ __volatile__("" : : "r"(w)); }
+
 static inline uint64_t uts_child_state(uint64_t parent, uint64_t i)
 {
     return pool_mix(parent * 31 + i + 1);

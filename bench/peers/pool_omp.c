@@ -71,8 +71,9 @@ static uint64_t uts_omp(const uts_cfg *c, uint64_t state, bool root)
 {
     uint64_t w;
     unsigned k = uts_children(c, state, root, &w);
+    uts_keep(w); /* the node's work, as in every runtime (pool_backend.h) */
     if (k == 0)
-        return 1 + (w & 0); /* keep the node's work live */
+        return 1;
     uint64_t small[8];
     uint64_t *counts = k <= 8 ? small : calloc(k, sizeof *counts);
     if (!counts)

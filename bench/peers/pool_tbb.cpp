@@ -56,6 +56,7 @@ uint64_t uts_tbb(const uts_cfg *c, uint64_t state, bool root)
 {
     uint64_t w;
     unsigned k = uts_children(c, state, root, &w);
+    uts_keep(w); /* the node's work, as in every runtime (pool_backend.h) */
     if (k == 0)
         return 1;
     uint64_t small[8];
