@@ -120,17 +120,53 @@ static uint64_t now_ns(void)
 }
 
 /* Wait out another thread's claim-to-store window on the cell we need (the non-lock-free spot,
- * mpmc.h): spin, then yield so a preempted owner can run. */
-static void wait_in_progress(ct_backoff *b)
+ * mpmc.h): spin, then yield so a preempted owner can run. The try calls keep yielding. The
+ * blocking calls (may_sleep), once they have yielded for IN_PROGRESS_YIELD_NS, nap: 50 us
+ * doubling to 1 ms. An owner stalled that long is stopped or descheduled for a long time (a
+ * page fault, a signal handler, a debugger, a long preemption), and spinning or sched_yield()
+ * (which returns at once when nothing else is runnable) only burns a CPU it may need. The
+ * eventcount cannot serve here: its wake comes with the claim, which has already happened, and
+ * a wake at the publish would put a full fence on every push (mpmc.h, "Waiting"). A nap
+ * delays the waiter at most 1 ms past the publish; the yield phase first keeps ordinary
+ * preemption (an owner waiting for a CPU that a yield hands it) off the sleeping path.
+ * Measured with `contend lab stalled-producer` (notes/locks_vs_lockfree.md). */
+typedef struct in_progress_wait {
+    ct_backoff b;
+    bool may_sleep;
+    unsigned naps;
+    uint64_t yield_since; /* 0: not yielding yet */
+} in_progress_wait;
+
+#define IN_PROGRESS_WAIT_INIT(sleep) {CT_BACKOFF_INIT, (sleep), 0, 0}
+#define IN_PROGRESS_YIELD_NS 200000u
+#define IN_PROGRESS_NAP_MIN_NS 50000u
+#define IN_PROGRESS_NAP_MAX_NS 1000000u
+
+static void wait_in_progress(in_progress_wait *w)
 {
-    if (ct_backoff_snooze(b))
-        sched_yield();
+    if (!ct_backoff_snooze(&w->b))
+        return;
+    if (w->may_sleep) {
+        uint64_t now = now_ns();
+        if (w->yield_since == 0)
+            w->yield_since = now;
+        if (now - w->yield_since >= IN_PROGRESS_YIELD_NS) {
+            uint64_t ns = (uint64_t)IN_PROGRESS_NAP_MIN_NS << (w->naps < 5 ? w->naps : 5);
+            if (ns > IN_PROGRESS_NAP_MAX_NS)
+                ns = IN_PROGRESS_NAP_MAX_NS;
+            w->naps++;
+            struct timespec ts = {0, (long)ns};
+            nanosleep(&ts, NULL);
+            return;
+        }
+    }
+    sched_yield();
 }
 
 /* One push attempt that never waits for room: OP_OK, OP_FULL or OP_CLOSED. */
-static enum op_result push_once(CT_MPMC_TYPE *q, void *item)
+static enum op_result push_once(CT_MPMC_TYPE *q, void *item, bool may_sleep)
 {
-    ct_backoff b = CT_BACKOFF_INIT;
+    in_progress_wait b = IN_PROGRESS_WAIT_INIT(may_sleep);
     /* Relaxed: head is only a candidate position; the acquire load of the cell's seq below
      * decides. (It orders that load's consumers; this load feeds its address.) */
     uint64_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
@@ -188,9 +224,9 @@ static enum op_result push_once(CT_MPMC_TYPE *q, void *item)
 }
 
 /* One pop attempt that never waits for an item: OP_OK, OP_EMPTY or OP_CLOSED (closed, empty). */
-static enum op_result pop_once(CT_MPMC_TYPE *q, void **item)
+static enum op_result pop_once(CT_MPMC_TYPE *q, void **item, bool may_sleep)
 {
-    ct_backoff b = CT_BACKOFF_INIT;
+    in_progress_wait b = IN_PROGRESS_WAIT_INIT(may_sleep);
     /* Relaxed: a candidate position, as in push_once(). */
     uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
     for (;;) {
@@ -297,19 +333,19 @@ CT_MPMC_API size_t CT_MPMC_NAME(size)(const CT_MPMC_TYPE *q)
 
 CT_MPMC_API bool CT_MPMC_NAME(try_push)(CT_MPMC_TYPE *q, void *item)
 {
-    return push_once(q, item) == OP_OK;
+    return push_once(q, item, false) == OP_OK;
 }
 
 CT_MPMC_API bool CT_MPMC_NAME(try_pop)(CT_MPMC_TYPE *q, void **item)
 {
-    return pop_once(q, item) == OP_OK;
+    return pop_once(q, item, false) == OP_OK;
 }
 
 CT_MPMC_API bool CT_MPMC_NAME(push_until)(CT_MPMC_TYPE *q, void *item, uint64_t deadline_ns)
 {
     ct_backoff b = CT_BACKOFF_INIT;
     for (;;) {
-        enum op_result r = push_once(q, item);
+        enum op_result r = push_once(q, item, true);
         if (r == OP_OK)
             return true;
         if (r == OP_CLOSED) {
@@ -327,7 +363,7 @@ CT_MPMC_API bool CT_MPMC_NAME(push_until)(CT_MPMC_TYPE *q, void *item, uint64_t 
         /* Announce, recheck, sleep (contend/eventcount.h). */
         uint32_t key = ct_eventcount_prepare_wait(&q->not_full);
         CT_CHAOS();
-        r = push_once(q, item);
+        r = push_once(q, item, true);
         if (r != OP_FULL) {
             ct_eventcount_cancel_wait(&q->not_full);
             if (r == OP_OK)
@@ -345,7 +381,7 @@ CT_MPMC_API bool CT_MPMC_NAME(pop_until)(CT_MPMC_TYPE *q, void **item, uint64_t 
 {
     ct_backoff b = CT_BACKOFF_INIT;
     for (;;) {
-        enum op_result r = pop_once(q, item);
+        enum op_result r = pop_once(q, item, true);
         if (r == OP_OK)
             return true;
         if (r == OP_CLOSED) {
@@ -360,7 +396,7 @@ CT_MPMC_API bool CT_MPMC_NAME(pop_until)(CT_MPMC_TYPE *q, void **item, uint64_t 
             continue;
         uint32_t key = ct_eventcount_prepare_wait(&q->not_empty);
         CT_CHAOS();
-        r = pop_once(q, item);
+        r = pop_once(q, item, true);
         if (r != OP_EMPTY) {
             ct_eventcount_cancel_wait(&q->not_empty);
             if (r == OP_OK)
