@@ -22,6 +22,8 @@ run: build
 # Charts and a Markdown summary of the last `make run` (python3 + gnuplot).
 report:
 	python3 tools/report.py results/latest/results.json results/latest/report
+	@if [ -f results/latest/backpressure.json ]; then \
+	  python3 tools/report.py results/latest/backpressure.json results/latest/report; fi
 
 # Tests run one at a time: stress tests oversubscribe the cores on purpose, and two at once
 # would only measure each other.

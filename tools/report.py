@@ -30,25 +30,33 @@ def fmt_ops(v):
 def group_key(r):
     p = r["params"]
     return (r["bench"], p.get("cs_ns", 0), p.get("think_ns", 0), p.get("mode", ""),
-            p.get("capacity", 0))
+            p.get("capacity", 0), p.get("workload") or "")
 
 
 def group_name(key):
-    bench, cs, think, mode, capacity = key
+    bench, cs, think, mode, capacity, workload = key
+    if workload:  # pool runs: fixed work
+        return f"{bench}-{workload}"
     if mode:  # queue runs: threads = producers + consumers
         return f"{bench}-{mode}-cap{capacity}"
     return f"{bench}-cs{cs}-think{think}"
 
 
 def group_title(key):
-    bench, cs, think, mode, capacity = key
+    bench, cs, think, mode, capacity, workload = key
+    if workload:
+        return f"{bench} workload={workload} (threads = workers; items/s of a fixed amount of work)"
     if mode:
         return f"{bench} mode={mode} capacity={capacity} (threads = producers + consumers)"
     return f"{bench} cs={cs}ns think={think}ns"
 
 
 def plot(outdir, name, title, ylabel, series, threads):
-    """series: list of (label, [(threads, value)])"""
+    """series: list of (label, [(threads, value)]); None when nothing has a value to plot"""
+    series = [(label, [(t, v) for t, v in pts if v is not None and v > 0]) for label, pts in series]
+    series = [(label, pts) for label, pts in series if pts]
+    if not series:
+        return None
     data = os.path.join(outdir, f"{name}.dat")
     with open(data, "w") as f:
         for label, pts in series:
@@ -125,7 +133,7 @@ def main(argv):
             ):
                 series = [(i, [(t, getter(by[(i, t)])) for t in threads if (i, t) in by]) for i in impls]
                 charts.append(plot(outdir, f"{name}-{suffix}", title, ylabel, series, threads))
-            for c in charts:
+            for c in filter(None, charts):
                 lines.append(f"![{c}]({c})")
             lines.append("")
         best = {t: max((by[(i, t)]["ops_per_s"] or 0) for i in impls if (i, t) in by) for t in threads}

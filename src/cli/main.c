@@ -390,9 +390,10 @@ static void print_stress_help(void)
 static void print_suite_help(void)
 {
     fputs("usage: contend suite [--quick] [options]\n\n"
-          "Runs the standard set of workloads, prints a table and writes DIR/results.json and\n"
-          "DIR/results.csv.\n\n"
-          "  --quick             short windows (about a minute on 2 cores)\n"
+          "Runs the standard set of workloads (counter, false-sharing, queue, pool, stack), prints\n"
+          "a table and writes DIR/results.json and DIR/results.csv; then the backpressure lab,\n"
+          "to DIR/backpressure.json.\n\n"
+          "  --quick             short windows (about two minutes on 2 cores)\n"
           "  --out DIR           where results go (default results/latest)\n"
           "  --threads LIST      override the thread counts\n"
           "  --duration S, --warmup S, --repeat R, --pin MODE, --sample N, --no-hw, --quiet\n"
@@ -575,6 +576,13 @@ static const suite_entry suite[] = {
     /* Queue entries: the list is producers, with as many consumers (1:1, 2:2, ...). */
     {"queue", "1,2", {.capacity = 1024, .mode = CT_MODE_TRY}, true},
     {"queue", "1,4,8", {.capacity = 1024, .mode = CT_MODE_BLOCKING}, true},
+    {"queue", "1,2", {.capacity = 1024, .mode = CT_MODE_SPIN}, false},
+    /* Pool entries: fixed work (--workload), default sizes; the thread list is workers. */
+    {"pool", "1,2,4", {.workload = "fib"}, true},
+    {"pool", "1,2,4", {.workload = "uts"}, false},
+    {"pool", "1,2,4", {.workload = "sort"}, false},
+    {"pool", "1,2,4", {.workload = "imbalanced-for"}, false},
+    {"pool", "2", {.workload = "latency"}, false},
     {"stack", "1,2,4", {.cs_ns = 0}, true},
 };
 
@@ -649,6 +657,8 @@ static int cmd_suite(int argc, char **argv)
                     if (qc && qc->max_producers && tl[t] > qc->max_producers)
                         continue; /* spsc runs only 1:1 */
                 }
+                if (w->impl_supports && !w->impl_supports(w->impl_name(i), &params))
+                    continue; /* e.g. OpenMP cannot take tasks from outside its team */
                 /* Queue runs are pinned unless --pin says otherwise (see cmd_run). */
                 int pin = w->producer_consumer && !o.pin_given ? CT_PIN_COMPACT : o.cfg.pin;
                 plan[n++] = (plan_item){w, w->impl_name(i), threads_t, params, pin};
@@ -671,6 +681,23 @@ static int cmd_suite(int argc, char **argv)
     fprintf(stderr, "contend: wrote %s/results.json and %s/results.csv\n", dir, dir);
     ct_report_free(&rep);
     free(plan);
+    /* The backpressure lab: time series, not throughput points, so its own JSON file. */
+    const ct_lab *bp = ct_lab_find("backpressure");
+    if (bp) {
+        snprintf(path, sizeof path, "%s/backpressure.json", dir);
+        char *lab_argv[] = {"backpressure", "--duration", o.quick ? "short" : "2", "--format",
+                            "json", "--out", path, NULL};
+        if (!o.quiet)
+            fprintf(stderr, "contend: lab backpressure (%s)...\n",
+                    o.quick ? "0.5 s per run" : "2 s per run");
+        int rc = bp->main(7, lab_argv);
+        if (rc != 0) {
+            fprintf(stderr, "contend: lab backpressure exited %d\n", rc);
+            status = 1;
+        } else {
+            fprintf(stderr, "contend: wrote %s\n", path);
+        }
+    }
     return status;
 }
 
