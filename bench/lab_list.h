@@ -2,3 +2,4 @@
 CT_LAB(ct_lab_stalled_producer)
 CT_LAB(ct_lab_backpressure)
 CT_LAB(ct_lab_aba)
+CT_LAB(ct_lab_pipeline_overhead)

@@ -111,5 +111,10 @@ check "--bogus"  lab aba --bogus
 check "--seconds" lab aba --stress --seconds
 check "'naive'"  run stack --impl naive
 check "--producers" run stack --producers 2
+check "'1.5'"    lab pipeline-overhead --load 1.5
+check "'x'"      lab pipeline-overhead --items x
+check "'0'"      lab pipeline-overhead --rounds 0
+check "--bogus"  lab pipeline-overhead --bogus
+check "--items"  lab pipeline-overhead --items
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

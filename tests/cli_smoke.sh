@@ -118,4 +118,8 @@ assert kinds.count("summary") == 1 and kinds.count("series") >= 1, kinds
 assert all(None not in r for r in rows), "ragged rows"
 print("backpressure csv ok")
 PY
+# The pipeline-overhead lab, tiny: both sides verify every item.
+"$bin" lab pipeline-overhead --items 200 --rounds 1 --service-ns 20000 >"$tmp/po.txt" ||
+  fail "lab pipeline-overhead exited $?"
+grep -q '^median' "$tmp/po.txt" || fail "lab pipeline-overhead printed no median"
 echo "1 passed, 0 failed"
