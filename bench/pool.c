@@ -708,6 +708,7 @@ static int pool_run_point(const char *impl, unsigned threads, const ct_run_confi
         secs[r] = runs[r].seconds;
         ops[r] = runs[r].seconds > 0 ? (double)runs[r].items / runs[r].seconds : 0;
         out->ops_per_s_runs[r] = ops[r];
+        out->ops_checked += runs[r].items; /* each run's result was verified (run_once) */
     }
     out->seconds = ct_median(secs, cfg->repeat);
     out->seconds_min = secs[0];
