@@ -73,8 +73,9 @@
  * pushed after it.
  *
  * Layout: head, tail, the read-only fields (cells, mask, capacity) and each eventcount on
- * separate CT_PAD blocks (checked with CT_ASSERT_SEPARATE_LINES in mpmc.c). Cells are 16
- * bytes, not padded to a line: why, and the measurement, at the cell type in mpmc.c.
+ * separate CT_PAD blocks (checked with CT_ASSERT_SEPARATE_LINES in src/queues/mpmc_impl.h,
+ * which mpmc.c includes). Cells are 16 bytes, not padded to a line: why, and the measurement,
+ * at the cell type there.
  *
  * Memory: the queue owns one allocation (header and cells). destroy frees it; nothing may be
  * in any call on the queue then. Items are opaque: the queue never dereferences them.

@@ -16,7 +16,10 @@
  *  - Bounded: create(capacity) fails with NULL and errno EINVAL for capacity 0 or above 2^30,
  *    ENOMEM when memory runs out. A class may round capacity up (spsc: to a power of two),
  *    never down: at least `capacity` items fit.
- *  - try_push / try_pop never wait (no sleep, no spinning on another thread's progress).
+ *  - try_push / try_pop never wait for room or for an item: no sleep, and no waiting on a
+ *    full or empty queue. (mpmc's, like most bounded lock-free rings', may spin and yield
+ *    for the few instructions another thread needs to finish publishing or freeing the one
+ *    cell it needs: not lock-free there, as mpmc.h says; peers' adapters say theirs.)
  *    They fail only when the queue really is full (try_push) or empty (try_pop), or closed:
  *    a failure is never spurious. After close, try_push always fails and try_pop still
  *    returns the remaining items, failing once the queue is empty.

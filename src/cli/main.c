@@ -363,6 +363,8 @@ static void print_run_help(void)
           "  --n N               its size: fib(N) 30, uts root children 2000, sort 10^7 ints,\n"
           "                      imbalanced-for 200000 indices, latency 10000 and sparse 5000\n"
           "                      tasks, idle 1000 ms\n"
+          "                      (work_overhead, T1/Tserial, needs a 1-thread point in the run:\n"
+          "                      null otherwise)\n"
           "  --pin MODES         none | compact | scatter, or a list of them, each a separate\n"
           "                      point (hwloc; default none, queues compact)\n"
           "  --sample N          time one op in N for latency; 0 = off (default 4096)\n"
