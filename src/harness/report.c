@@ -418,7 +418,14 @@ void ct_report_write_table_row(FILE *f, const ct_result *r)
         snprintf(thr, sizeof thr, "%u:%u", r->params.producers, r->params.consumers);
     else
         snprintf(thr, sizeof thr, "%u", r->threads);
-    fprintf(f, "%-15.15s %5s %8s %6.1f %7s %7s %7s %8s %9s %8ld %5.2f %4s\n", r->impl, thr,
+    /* A name longer than the column (moodycamel-blocking) gets a line of its own, so that the
+     * row stays aligned and within 100 columns. */
+    const char *name = r->impl;
+    if (strlen(name) > 15) {
+        fprintf(f, "%s\n", name);
+        name = "";
+    }
+    fprintf(f, "%-15.15s %5s %8s %6.1f %7s %7s %7s %8s %9s %8ld %5.2f %4s\n", name, thr,
             ops, spread, p50, p99, p999, mx, cpu, r->ctx_involuntary, r->jain,
             r->verified ? "ok" : "FAIL");
 }
