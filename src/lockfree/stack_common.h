@@ -3,9 +3,11 @@
 #ifndef CONTEND_STACK_COMMON_H
 #define CONTEND_STACK_COMMON_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "contend/chaos.h"
 #include "contend/epoch.h"
 #include "contend/hazard.h"
 #include "contend/stack.h"
@@ -45,6 +47,41 @@ static inline void ct__snode_free(const ct__salloc *s, ct__snode *n)
         s->a.free(n, s->a.ctx);
     else
         free(n);
+}
+
+/* A node holding item, or NULL with errno ENOMEM. */
+static inline ct__snode *ct__snode_new(const ct__salloc *s, void *item)
+{
+    ct__snode *n = ct__snode_alloc(s);
+    if (!n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    n->item = item;
+    return n;
+}
+
+/* Treiber's push of a fresh node (naive, epoch; hazard has the same loop on its void * head).
+ * A push dereferences nothing shared, so it needs no protection in any variant. */
+static inline void ct__snode_push(ct__snode *_Atomic *head, ct__snode *n)
+{
+    ct__snode *old = atomic_load_explicit(head, memory_order_relaxed);
+    do {
+        atomic_store_explicit(&n->next, old, memory_order_relaxed);
+        CT_CHAOS();
+        /* release: n's fields before n is reachable. */
+    } while (!atomic_compare_exchange_weak_explicit(head, &old, n, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+/* Frees a list of nodes (destroy: no thread uses the stack any more). */
+static inline void ct__snode_free_list(const ct__salloc *s, ct__snode *n)
+{
+    while (n) {
+        ct__snode *next = atomic_load_explicit(&n->next, memory_order_relaxed);
+        ct__snode_free(s, n);
+        n = next;
+    }
 }
 
 /* Handle for variants that need no per-thread state: any non-NULL pointer. */

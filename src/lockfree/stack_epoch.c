@@ -49,12 +49,7 @@ static void es_destroy(void *p)
     epoch_stack *s = p;
     if (!s)
         return;
-    ct__snode *n = atomic_load_explicit(&s->head, memory_order_relaxed);
-    while (n) {
-        ct__snode *next = atomic_load_explicit(&n->next, memory_order_relaxed);
-        ct__snode_free(&s->al, n);
-        n = next;
-    }
+    ct__snode_free_list(&s->al, atomic_load_explicit(&s->head, memory_order_relaxed));
     ct_epoch_domain_destroy(s->domain);
     free(s);
 }
@@ -65,20 +60,11 @@ static void es_leave(void *p, void *h) { (void)p; ct_epoch_leave(h); }
 static bool es_push(void *p, void *h, void *item)
 {
     epoch_stack *s = p;
-    (void)h; /* push dereferences nothing shared: no critical section needed */
-    ct__snode *n = ct__snode_alloc(&s->al);
-    if (!n) {
-        errno = ENOMEM;
+    (void)h; /* push dereferences nothing shared: no protection needed */
+    ct__snode *n = ct__snode_new(&s->al, item);
+    if (!n)
         return false;
-    }
-    n->item = item;
-    ct__snode *old = atomic_load_explicit(&s->head, memory_order_relaxed);
-    do {
-        atomic_store_explicit(&n->next, old, memory_order_relaxed);
-        CT_CHAOS();
-        /* release: n's fields before n is reachable. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->head, &old, n, memory_order_release,
-                                                    memory_order_relaxed));
+    ct__snode_push(&s->head, n);
     return true;
 }
 

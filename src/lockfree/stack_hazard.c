@@ -49,12 +49,7 @@ static void hs_destroy(void *p)
     hazard_stack *s = p;
     if (!s)
         return;
-    ct__snode *n = atomic_load_explicit(&s->head, memory_order_relaxed);
-    while (n) {
-        ct__snode *next = atomic_load_explicit(&n->next, memory_order_relaxed);
-        ct__snode_free(&s->al, n);
-        n = next;
-    }
+    ct__snode_free_list(&s->al, atomic_load_explicit(&s->head, memory_order_relaxed));
     ct_hp_domain_destroy(s->domain);
     free(s);
 }
@@ -66,12 +61,9 @@ static bool hs_push(void *p, void *h, void *item)
 {
     hazard_stack *s = p;
     (void)h;
-    ct__snode *n = ct__snode_alloc(&s->al);
-    if (!n) {
-        errno = ENOMEM;
+    ct__snode *n = ct__snode_new(&s->al, item);
+    if (!n)
         return false;
-    }
-    n->item = item;
     void *old = atomic_load_explicit(&s->head, memory_order_relaxed);
     do {
         atomic_store_explicit(&n->next, old, memory_order_relaxed);

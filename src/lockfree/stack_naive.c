@@ -35,12 +35,7 @@ static void naive_destroy(void *p)
     naive_stack *s = p;
     if (!s)
         return;
-    ct__snode *n = atomic_load_explicit(&s->head, memory_order_relaxed);
-    while (n) {
-        ct__snode *next = atomic_load_explicit(&n->next, memory_order_relaxed);
-        ct__snode_free(&s->al, n);
-        n = next;
-    }
+    ct__snode_free_list(&s->al, atomic_load_explicit(&s->head, memory_order_relaxed));
     free(s);
 }
 
@@ -50,20 +45,11 @@ static void naive_leave(void *s, void *h) { (void)s; (void)h; }
 static bool naive_push(void *p, void *h, void *item)
 {
     naive_stack *s = p;
-    (void)h;
-    ct__snode *n = ct__snode_alloc(&s->al);
-    if (!n) {
-        errno = ENOMEM;
+    (void)h; /* push dereferences nothing shared: no protection needed */
+    ct__snode *n = ct__snode_new(&s->al, item);
+    if (!n)
         return false;
-    }
-    n->item = item;
-    ct__snode *old = atomic_load_explicit(&s->head, memory_order_relaxed);
-    do {
-        atomic_store_explicit(&n->next, old, memory_order_relaxed);
-        CT_CHAOS();
-        /* release: n's fields before n becomes reachable. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->head, &old, n, memory_order_release,
-                                                    memory_order_relaxed));
+    ct__snode_push(&s->head, n);
     return true;
 }
 
